@@ -1,0 +1,36 @@
+//! The unit of work: one document as read from the input.
+
+use serde_json::Value;
+
+/// One input document.
+///
+/// `text` is the original text (the configured text fields joined by a newline), never the
+/// normalized form: reports show what the user wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The document's id (from the id field, or the line number when the field is absent).
+    pub id: String,
+    /// The original text.
+    pub text: String,
+    /// 1-based line (or record) number in its source, for messages.
+    pub line: u64,
+    /// The original record (the JSON line, or the CSV record re-encoded as a JSON object), kept
+    /// only when [`crate::input::InputConfig::keep_raw`] is set.
+    pub raw: Option<String>,
+    /// Extra fields kept on request ([`crate::input::InputConfig::keep_fields`]), in the
+    /// order they were asked for; absent fields are left out.
+    pub fields: Vec<(String, Value)>,
+}
+
+impl Document {
+    /// A document with just an id and a text.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Document {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            line: 0,
+            raw: None,
+            fields: Vec::new(),
+        }
+    }
+}
