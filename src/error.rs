@@ -83,6 +83,9 @@ pub enum RecordError {
     /// A CSV/TSV record could not be parsed.
     #[error("invalid CSV record: {0}")]
     InvalidCsv(String),
+    /// The record (a file of a text folder) could not be read; the system's message is kept.
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
     /// The id was already used by an earlier document.
     #[error("duplicate id `{id}` (first seen at {first})")]
     DuplicateId {

@@ -1,0 +1,133 @@
+//! Which reader an input needs.
+//!
+//! The format is normally guessed from the path, so `mukarrar cluster news.csv.gz` just works;
+//! a user can always override the guess (`--format tsv`). Guessing only looks at the name and
+//! at whether the path is a folder: whether the bytes are gzip-compressed is decided later, from
+//! the bytes themselves.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One JSON object per line (optionally gzip-compressed).
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row (no quoting).
+    Tsv,
+    /// A folder of `.txt` files, one document each.
+    TextDir,
+}
+
+impl Format {
+    /// Every format, in the order they are listed in messages.
+    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Csv, Format::Tsv, Format::TextDir];
+
+    /// The format's short name, as accepted by [`Format::from_str`]: `jsonl`, `csv`, `tsv` or
+    /// `txt`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::TextDir => "txt",
+        }
+    }
+
+    /// Guesses the format of `path` (`-` for standard input).
+    ///
+    /// A folder is [`Format::TextDir`]; a file is judged by its name
+    /// ([`Format::from_file_name`]); standard input and unknown names are [`Format::Jsonl`].
+    /// This looks at the file system (to tell folders from files) but never reads the file.
+    pub fn detect(path: &str) -> Format {
+        if path == "-" {
+            return Format::Jsonl;
+        }
+        if std::path::Path::new(path).is_dir() {
+            return Format::TextDir;
+        }
+        Format::from_file_name(path).unwrap_or(Format::Jsonl)
+    }
+
+    /// The format a file name implies, or `None` when the extension is not one we know.
+    ///
+    /// `.jsonl`, `.ndjson` and `.json` are JSON Lines, `.csv` is CSV, `.tsv` and `.tab` are
+    /// TSV; each may be followed by `.gz`. Case is ignored. Only the name is used.
+    pub fn from_file_name(name: &str) -> Option<Format> {
+        let lower = name.to_ascii_lowercase();
+        let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+        let ext = stem.rsplit_once('.').map(|(_, ext)| ext)?;
+        // A dot in a folder name (`v1.2/data`) is not an extension.
+        if ext.contains('/') || ext.contains('\\') {
+            return None;
+        }
+        match ext {
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    /// Parses `jsonl`, `csv`, `tsv` or `txt` (ASCII case ignored).
+    fn from_str(s: &str) -> Result<Format, Error> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown input format `{s}` (expected jsonl, csv, tsv or txt)"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for format in Format::ALL {
+            assert_eq!(format.name().parse::<Format>().unwrap(), format);
+        }
+        assert_eq!("CSV".parse::<Format>().unwrap(), Format::Csv);
+        assert!("xml".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn file_names() {
+        let cases = [
+            ("a.jsonl", Some(Format::Jsonl)),
+            ("a.ndjson.gz", Some(Format::Jsonl)),
+            ("dir/a.JSON", Some(Format::Jsonl)),
+            ("a.csv", Some(Format::Csv)),
+            ("a.csv.gz", Some(Format::Csv)),
+            ("a.tsv.gz", Some(Format::Tsv)),
+            ("a.tab", Some(Format::Tsv)),
+            ("a.txt", None),
+            ("a.gz", None),
+            ("v1.2/data", None),
+            ("noext", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(Format::from_file_name(name), want, "{name}");
+        }
+        assert_eq!(Format::detect("-"), Format::Jsonl);
+        assert_eq!(Format::detect("unknown.bin"), Format::Jsonl);
+    }
+}

@@ -1,0 +1,203 @@
+//! The JSON Lines reader: one JSON object per line, the format other tools hand us most.
+//!
+//! Lines are read as bytes into one reused buffer, so a line that is not UTF-8 is reported as
+//! that line's problem (and reading goes on) instead of ending the input, and no allocation is
+//! made per line beyond what the document itself needs.
+
+use std::io::{BufRead, BufReader, Read};
+
+use serde_json::{Map, Value};
+
+use super::field::type_name;
+use super::source::{read_error, BUFFER_SIZE};
+use super::Fields;
+use crate::document::Document;
+use crate::error::{Error, Location, RecordError, Result};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A line buffer that grew past this is shrunk back after use, so one huge line does not keep
+/// its memory for the rest of the input.
+const KEEP_CAPACITY: usize = 16 * 1024 * 1024;
+
+/// Reads documents from JSON Lines.
+pub(crate) struct JsonlReader {
+    input: BufReader<Box<dyn Read + Send>>,
+    source: String,
+    fields: Fields,
+    gzip: bool,
+    buf: Vec<u8>,
+    /// The number of the last line read (1-based).
+    line: u64,
+    done: bool,
+}
+
+impl JsonlReader {
+    pub(crate) fn new(
+        bytes: Box<dyn Read + Send>,
+        gzip: bool,
+        source: String,
+        fields: Fields,
+    ) -> JsonlReader {
+        JsonlReader {
+            input: BufReader::with_capacity(BUFFER_SIZE, bytes),
+            source,
+            fields,
+            gzip,
+            buf: Vec::with_capacity(64 * 1024),
+            line: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for JsonlReader {
+    type Item = Result<Document>;
+
+    fn next(&mut self) -> Option<Result<Document>> {
+        while !self.done {
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::with_capacity(64 * 1024);
+            }
+            self.buf.clear();
+            match self.input.read_until(b'\n', &mut self.buf) {
+                Ok(0) => self.done = true,
+                Ok(_) => {
+                    self.line += 1;
+                    let mut bytes = self.buf.as_slice();
+                    bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+                    bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                    let mut offset = 0;
+                    if self.line == 1 {
+                        if let Some(rest) = bytes.strip_prefix(BOM) {
+                            bytes = rest;
+                            offset = BOM.len();
+                        }
+                    }
+                    if bytes.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r')) {
+                        continue;
+                    }
+                    let location = || Location::line(&self.source, self.line);
+                    return Some(parse_line(bytes, offset, &self.fields, self.line, location));
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(read_error(&self.source, self.line + 1, self.gzip, &e)));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn record_error(location: Location, kind: RecordError) -> Error {
+    Error::Record { location, kind }
+}
+
+/// Turns one line (without its line break) into a document. `offset` is where `bytes` starts
+/// in the physical line (after a byte-order mark), for byte positions in messages.
+fn parse_line(
+    bytes: &[u8],
+    offset: usize,
+    fields: &Fields,
+    line: u64,
+    location: impl Fn() -> Location,
+) -> Result<Document> {
+    let record = std::str::from_utf8(bytes).map_err(|e| {
+        record_error(
+            location(),
+            RecordError::InvalidUtf8(offset + e.valid_up_to()),
+        )
+    })?;
+    let value: Value = serde_json::from_str(record)
+        .map_err(|e| record_error(location(), RecordError::InvalidJson(json_message(&e))))?;
+    let mut object = match value {
+        Value::Object(object) => object,
+        other => {
+            return Err(record_error(
+                location(),
+                RecordError::NotAnObject(type_name(&other)),
+            ))
+        }
+    };
+
+    // Kept fields and the id are copied before the text is moved out, in case a field is used
+    // for more than one purpose.
+    let kept: Vec<(String, Value)> = fields
+        .keep
+        .iter()
+        .filter_map(|path| {
+            path.get(&object)
+                .map(|value| (path.name.clone(), value.clone()))
+        })
+        .collect();
+    let id = match fields.id.get(&object) {
+        None | Some(Value::Null) => line.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(record_error(
+                location().with_field(&fields.id.name),
+                RecordError::BadFieldType(type_name(other)),
+            ))
+        }
+    };
+    let text = take_text(&mut object, fields, location)?;
+    Ok(Document {
+        id,
+        text,
+        line,
+        raw: fields.keep_raw.then(|| record.to_string()),
+        fields: kept,
+    })
+}
+
+/// Joins the text fields that are present, in the configured order, moving strings out of
+/// the parsed record rather than copying them where it can.
+fn take_text(
+    object: &mut Map<String, Value>,
+    fields: &Fields,
+    location: impl Fn() -> Location,
+) -> Result<String> {
+    let mut text: Option<String> = None;
+    for path in &fields.text {
+        let piece = match path.get_mut(object) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => std::mem::take(s),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => {
+                return Err(record_error(
+                    location().with_field(&path.name),
+                    RecordError::BadFieldType(type_name(other)),
+                ))
+            }
+        };
+        match &mut text {
+            None => text = Some(piece),
+            Some(text) => {
+                text.reserve(piece.len() + 1);
+                text.push('\n');
+                text.push_str(&piece);
+            }
+        }
+    }
+    text.ok_or_else(|| {
+        record_error(
+            location(),
+            RecordError::NoTextField(fields.text_names.clone()),
+        )
+    })
+}
+
+/// serde_json's message without its "at line 1 column N" suffix (a record is one line, so the
+/// line would mislead), with the column kept.
+fn json_message(err: &serde_json::Error) -> String {
+    let mut message = err.to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    if err.column() > 0 {
+        message.push_str(&format!(" at column {}", err.column()));
+    }
+    message
+}
