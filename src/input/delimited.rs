@@ -3,8 +3,13 @@
 //! Both formats share one reader built on the `csv` crate; TSV only differs in its delimiter
 //! and in having no quoting (a `"` in a TSV cell is just a character). Records are read as
 //! bytes so that one record that is not UTF-8 is that record's problem, not the whole file's.
+//!
+//! Line numbers are counted here rather than taken from the `csv` crate, whose record
+//! positions stop at the first byte of a line ending: with `\r\n` endings, or blank lines
+//! between records, its line numbers run behind the file's.
 
-use std::io::Read;
+use std::collections::VecDeque;
+use std::io::{self, Read};
 
 use csv::{ByteRecord, ReaderBuilder};
 use serde_json::Value;
@@ -14,9 +19,89 @@ use super::Fields;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 
+/// A run of `\r` and `\n` bytes holding at least one `\n`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// The stream offset of the run's first byte.
+    start: u64,
+    newlines: u64,
+}
+
+/// Passes bytes through while noting where line breaks are, so that the line a record starts
+/// on can be found from its byte offset.
+///
+/// A record found at byte offset `x` (just after the previous record's first terminator
+/// byte) really starts after the run of line-break bytes at `x`; its line is one more than the
+/// number of `\n` bytes in every run that starts at or before `x`. Runs are dropped once a
+/// record is past them, so only the parser's read-ahead is kept.
+struct LineBreaks<R> {
+    inner: R,
+    /// Offset of the next byte to be read.
+    offset: u64,
+    /// The run the last bytes read belong to, not yet ended.
+    open: Option<Run>,
+    runs: VecDeque<Run>,
+    /// `\n` bytes in the runs already dropped.
+    passed: u64,
+}
+
+impl<R> LineBreaks<R> {
+    fn new(inner: R) -> LineBreaks<R> {
+        LineBreaks {
+            inner,
+            offset: 0,
+            open: None,
+            runs: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The line of a record found at byte offset `x`. Offsets must not decrease between calls.
+    fn line_at(&mut self, x: u64) -> u64 {
+        while let Some(run) = self.runs.front() {
+            if run.start > x {
+                break;
+            }
+            self.passed += run.newlines;
+            self.runs.pop_front();
+        }
+        let open = self
+            .open
+            .filter(|run| run.start <= x)
+            .map_or(0, |run| run.newlines);
+        1 + self.passed + open
+    }
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            match b {
+                b'\n' | b'\r' => {
+                    let run = self.open.get_or_insert(Run {
+                        start: self.offset + i as u64,
+                        newlines: 0,
+                    });
+                    run.newlines += u64::from(b == b'\n');
+                }
+                _ => {
+                    if let Some(run) = self.open.take() {
+                        if run.newlines > 0 {
+                            self.runs.push_back(run);
+                        }
+                    }
+                }
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads documents from CSV or TSV with a header row.
 pub(crate) struct DelimitedReader {
-    rdr: csv::Reader<Box<dyn Read + Send>>,
+    rdr: csv::Reader<LineBreaks<Box<dyn Read + Send>>>,
     source: String,
     gzip: bool,
     /// The header's column names (lossily decoded, byte-order mark removed).
@@ -49,8 +134,8 @@ impl DelimitedReader {
             .has_headers(true)
             .flexible(true)
             .buffer_capacity(BUFFER_SIZE)
-            .from_reader(stream.bytes);
-        let (header, header_line) = match rdr.byte_headers() {
+            .from_reader(LineBreaks::new(stream.bytes));
+        let (header, header_at) = match rdr.byte_headers() {
             Ok(header) => (
                 header
                     .iter()
@@ -64,10 +149,14 @@ impl DelimitedReader {
                         String::from_utf8_lossy(name).into_owned()
                     })
                     .collect::<Vec<String>>(),
-                header.position().map_or(1, |p| p.line()),
+                header.position().map_or(0, |p| p.byte()),
             ),
-            Err(e) => return Err(csv_fatal(&source, 1, stream.gzip, &e)),
+            Err(e) => {
+                let line = rdr.get_mut().line_at(0);
+                return Err(csv_fatal(&source, line, stream.gzip, &e));
+            }
         };
+        let header_line = rdr.get_mut().line_at(header_at);
         let column = |name: &str| header.iter().position(|h| h == name);
         let text_columns: Vec<usize> = fields.text.iter().filter_map(|p| column(&p.name)).collect();
         let empty = header.is_empty();
@@ -218,17 +307,18 @@ impl Iterator for DelimitedReader {
                 None
             }
             Ok(true) => {
-                let line = self
+                let at = self
                     .record
                     .position()
-                    .map_or_else(|| self.rdr.position().line(), |p| p.line());
+                    .map_or_else(|| self.rdr.position().byte(), |p| p.byte());
+                let line = self.rdr.get_mut().line_at(at);
                 Some(self.document(line))
             }
             Err(e) => {
-                let line = e
+                let at = e
                     .position()
-                    .map_or_else(|| self.rdr.position().line(), |p| p.line());
-                let at = self.rdr.position().byte();
+                    .map_or_else(|| self.rdr.position().byte(), |p| p.byte());
+                let line = self.rdr.get_mut().line_at(at);
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) || self.last_error_at == Some(at) {
                     self.done = true;
                     return Some(Err(csv_fatal(&self.source, line, self.gzip, &e)));
