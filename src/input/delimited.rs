@@ -212,10 +212,10 @@ impl DelimitedReader {
         }
         let mut offset = 0;
         for (i, cell) in record.iter().enumerate() {
-            if let Err(e) = std::str::from_utf8(cell) {
+            if let Err(valid_up_to) = super::utf8(cell) {
                 return Err(Error::Record {
                     location: location().with_field(&self.header[i]),
-                    kind: RecordError::InvalidUtf8(offset + e.valid_up_to()),
+                    kind: RecordError::InvalidUtf8(offset + valid_up_to),
                 });
             }
             offset += cell.len() + 1;
@@ -225,7 +225,7 @@ impl DelimitedReader {
         let cell = |i: usize| {
             record
                 .get(i)
-                .and_then(|c| std::str::from_utf8(c).ok())
+                .and_then(|c| super::utf8(c).ok())
                 .filter(|c| !c.is_empty())
         };
 
@@ -260,7 +260,7 @@ impl DelimitedReader {
                 if i > 0 {
                     raw.push(',');
                 }
-                let value = record.get(i).and_then(|c| std::str::from_utf8(c).ok());
+                let value = record.get(i).and_then(|c| super::utf8(c).ok());
                 raw.push_str(&json_string(name));
                 raw.push(':');
                 raw.push_str(&json_string(value.unwrap_or_default()));

@@ -103,11 +103,8 @@ fn parse_line(
     line: u64,
     location: impl Fn() -> Location,
 ) -> Result<Document> {
-    let record = std::str::from_utf8(bytes).map_err(|e| {
-        record_error(
-            location(),
-            RecordError::InvalidUtf8(offset + e.valid_up_to()),
-        )
+    let record = super::utf8(bytes).map_err(|valid_up_to| {
+        record_error(location(), RecordError::InvalidUtf8(offset + valid_up_to))
     })?;
     let value: Value = serde_json::from_str(record)
         .map_err(|e| record_error(location(), RecordError::InvalidJson(json_message(&e))))?;
