@@ -76,9 +76,25 @@ impl<R> LineBreaks<R> {
 impl<R: Read> Read for LineBreaks<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            match b {
-                b'\n' | b'\r' => {
+        let data = &buf[..n];
+        let mut i = 0;
+        while i < n {
+            if self.open.is_none() {
+                // Skip eight bytes at a time while there is no line break: most bytes are text.
+                while let Some(chunk) = data.get(i..i + 8) {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(chunk);
+                    if has_line_break(u64::from_le_bytes(word)) {
+                        break;
+                    }
+                    i += 8;
+                }
+                if i >= n {
+                    break;
+                }
+            }
+            match data[i] {
+                b @ (b'\n' | b'\r') => {
                     let run = self.open.get_or_insert(Run {
                         start: self.offset + i as u64,
                         newlines: 0,
@@ -93,10 +109,20 @@ impl<R: Read> Read for LineBreaks<R> {
                     }
                 }
             }
+            i += 1;
         }
         self.offset += n as u64;
         Ok(n)
     }
+}
+
+/// Whether any of the eight bytes of `word` is `\n` or `\r`.
+fn has_line_break(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `v` is zero.
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
 }
 
 /// Reads documents from CSV or TSV with a header row.
@@ -328,6 +354,49 @@ impl Iterator for DelimitedReader {
                     location: Location::line(&self.source, line),
                     kind: RecordError::InvalidCsv(e.to_string()),
                 }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_break_words() {
+        assert!(!has_line_break(u64::from_le_bytes(*b"abcdefgh")));
+        assert!(!has_line_break(u64::from_le_bytes(
+            *b"\t\x0b\x0c\x0e\x09\x8a\x8d\xff"
+        )));
+        for at in 0..8 {
+            for b in [b'\n', b'\r'] {
+                let mut word = *b"\xd8\xa7\xd9\x84 abc";
+                word[at] = b;
+                assert!(has_line_break(u64::from_le_bytes(word)), "{at} {b}");
+            }
+        }
+    }
+
+    /// Line numbers must not depend on how the input is split into reads.
+    #[test]
+    fn runs_across_reads() {
+        let input = b"h\r\n\r\nabcdefghijklmnop\r\n\n\nqrstuvwxyz0123456789\r\nend";
+        let records = [(0u64, 1u64), (2, 3), (23, 6), (46, 7)];
+        for chunk in 1..input.len() {
+            let mut breaks = LineBreaks::new(&input[..]);
+            let mut sink = Vec::new();
+            let mut buf = vec![0u8; chunk];
+            loop {
+                let n = breaks.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                sink.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(sink, input);
+            for (at, line) in records {
+                assert_eq!(breaks.line_at(at), line, "chunk {chunk}, offset {at}");
             }
         }
     }
