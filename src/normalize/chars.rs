@@ -148,6 +148,18 @@ pub(crate) fn nfkc_boundary_before(c: char) -> bool {
     canonical_combining_class(first) == 0 && !is_composing_second(first)
 }
 
+/// Whether `c` is a combining mark that NFKC leaves alone wherever it stands: it does not
+/// decompose, never composes with what precedes it, and has a non-zero combining class. Such a
+/// mark, once a rule deletes it, can be skipped without running NFKC over its cluster.
+pub(crate) fn is_plain_nonstarter(c: char) -> bool {
+    if canonical_combining_class(c) == 0 || is_composing_second(c) {
+        return false;
+    }
+    let mut same = true;
+    decompose_compatible(c, |d| same &= d == c);
+    same
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +202,8 @@ mod tests {
         assert!(!nfkc_boundary_before('\u{0301}'));
         // Half-width katakana voiced sound mark decomposes to a composing mark.
         assert!(!nfkc_boundary_before('\u{FF9E}'));
+        assert!(is_plain_nonstarter('\u{064E}'));
+        assert!(!is_plain_nonstarter('\u{0654}'));
+        assert!(!is_plain_nonstarter('\u{0627}'));
     }
 }

@@ -7,8 +7,13 @@
 //! variants to one form before shingling.
 //!
 //! The rules (R1–R19 of `NORMALIZATION.md`) are data (module `rules`): each says which
-//! code points it maps or deletes, or which neighbour-dependent step it takes. They are applied
-//! one at a time, in the documented order (module `reference`).
+//! code points it maps or deletes, or which neighbour-dependent step it takes. The enabled
+//! rules compile into one table (module `table`) that holds, for every code point, the
+//! composition of all per-character rules in order, and the text is normalized in a single
+//! pass over it (module `pass`) with an ASCII fast path. Only NFKC composition of marks, R12
+//! (ي before ء), R14 (`.`/`,` between digits), R19 (script boundaries) and R3 (whitespace)
+//! look at neighbours. `explain` runs the same rules one at a time (module `reference`), and
+//! the tests hold the single pass to that rule-by-rule result.
 //!
 //! The output is words separated by exactly one ASCII space, with no leading or trailing
 //! space: the shingler splits on that space.
@@ -39,10 +44,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod chars;
+mod pass;
 mod reference;
 mod rules;
+mod table;
 
 use rules::RuleDef;
+use table::Compiled;
 
 /// A named set of normalization rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -155,11 +163,11 @@ pub struct RuleInfo {
 
 /// Normalizes text by a profile's rules.
 ///
-/// Cheap to clone (the rule list is shared) and safe to share between threads.
+/// Cheap to clone (the compiled table is shared) and safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Normalizer {
     profile: Profile,
-    rules: Arc<[&'static RuleDef]>,
+    compiled: Arc<Compiled>,
 }
 
 impl Normalizer {
@@ -167,7 +175,7 @@ impl Normalizer {
     pub fn new(profile: Profile) -> Normalizer {
         Normalizer {
             profile,
-            rules: rules::profile_rules(profile).into(),
+            compiled: table::compiled(rules::profile_rules(profile).to_vec()),
         }
     }
 
@@ -191,7 +199,8 @@ impl Normalizer {
 
     /// The rules this normalizer applies, in order.
     pub fn rules(&self) -> Vec<RuleInfo> {
-        self.rules
+        self.compiled
+            .rules
             .iter()
             .map(|r| RuleInfo {
                 id: r.id,
@@ -215,7 +224,7 @@ impl Normalizer {
     /// (`+R13`) relative to it, e.g. `default -R12`. Equal names mean equal output.
     pub fn spec(&self) -> String {
         let base = rules::profile_rules(self.profile);
-        let mine: &[&RuleDef] = &self.rules;
+        let mine = &self.compiled.rules;
         let mut spec = self.profile.name().to_string();
         for r in base {
             if !mine.iter().any(|m| std::ptr::eq(*m, *r)) {
@@ -234,8 +243,7 @@ impl Normalizer {
 
     /// Normalizes `text` into `out` (cleared first).
     pub fn normalize_into(&self, text: &str, out: &mut String) {
-        out.clear();
-        out.push_str(&reference::normalize(&self.rules, text, None));
+        pass::run(&self.compiled, text, out);
     }
 
     /// Normalizes `text`.
@@ -247,10 +255,11 @@ impl Normalizer {
 
     /// The changes each rule makes to `text`, in rule order, one per distinct (rule, from, to).
     ///
-    /// It is meant for looking at single texts.
+    /// This runs the rules one at a time over the whole text, so it is much slower than
+    /// [`Normalizer::normalize`]; it is meant for looking at single texts.
     pub fn explain(&self, text: &str) -> Vec<Change> {
         let mut log = Vec::new();
-        reference::normalize(&self.rules, text, Some(&mut log));
+        reference::normalize(&self.compiled.rules, text, Some(&mut log));
         log
     }
 }
@@ -313,7 +322,7 @@ impl NormalizerBuilder {
         }
         Ok(Normalizer {
             profile: self.profile,
-            rules: chosen.into(),
+            compiled: table::compiled(chosen),
         })
     }
 }

@@ -403,6 +403,13 @@ static LIGHT_RULES: [&RuleDef; 6] = [&R4, &R5, &R6_LUCENE, &R7, &R11, &R3];
 /// Whitespace only.
 static NONE_RULES: [&RuleDef; 1] = [&R3];
 
+/// Every distinct rule definition; an index into this list identifies a definition in a cache
+/// key.
+pub(crate) static ALL_DEFS: [&RuleDef; 25] = [
+    &R1A, &R1, &R2, &R4, &R5, &R5B, &R5C, &R5D, &R5E, &R6, &R7, &R8, &R9, &R10, &R11, &R12, &R13,
+    &R14, &R15, &R16, &R17, &R18, &R19, &R3, &R6_LUCENE,
+];
+
 /// The rules a profile starts from, in pipeline order.
 pub(crate) fn profile_rules(profile: Profile) -> &'static [&'static RuleDef] {
     match profile {
@@ -422,18 +429,27 @@ pub(crate) fn rule_ids() -> impl Iterator<Item = &'static str> {
     DEFAULT_RULES.iter().map(|r| r.id)
 }
 
+/// The index of a definition in [`ALL_DEFS`].
+pub(crate) fn def_index(def: &RuleDef) -> usize {
+    ALL_DEFS
+        .iter()
+        .position(|d| std::ptr::eq(*d, def))
+        .expect("every rule definition is listed in ALL_DEFS")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique() {
+    fn ids_are_unique_and_every_definition_is_listed() {
         let ids: Vec<_> = rule_ids().collect();
         for (i, id) in ids.iter().enumerate() {
             assert!(!ids[i + 1..].contains(id), "duplicate rule id {id}");
         }
         for p in Profile::ALL {
             for r in profile_rules(p) {
+                def_index(r);
                 assert!(rank(r.id).is_some());
             }
         }
