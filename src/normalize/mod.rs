@@ -262,6 +262,12 @@ impl Normalizer {
         reference::normalize(&self.compiled.rules, text, Some(&mut log));
         log
     }
+
+    /// The rule-by-rule result, which [`Normalizer::normalize`] must equal.
+    #[cfg(test)]
+    fn reference(&self, text: &str) -> String {
+        reference::normalize(&self.compiled.rules, text, None)
+    }
 }
 
 /// Builds a [`Normalizer`] from a profile and single-rule switches.
@@ -326,3 +332,6 @@ impl NormalizerBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
