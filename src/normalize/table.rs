@@ -9,6 +9,9 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use caseless::Caseless;
+use unicode_normalization::char::decompose_compatible;
+
 use super::chars;
 use super::rules::{self, Context, Op, RuleDef};
 
@@ -129,9 +132,15 @@ impl Compiled {
         let mut table = vec![Entry::default(); 0x1_0000];
         let mut pool = String::new();
         let mut scratch = Scratch::default();
+        let screen = Screen::new(&c.ops);
         for cp in 0..0x1_0000u32 {
             if let Some(ch) = char::from_u32(cp) {
-                table[cp as usize] = c.compute(ch, &mut pool, &mut scratch);
+                let f = if screen.untouched(ch) {
+                    std::slice::from_ref(&ch)
+                } else {
+                    c.final_chars(ch, &mut scratch)
+                };
+                table[cp as usize] = c.classify(ch, f, &mut pool);
             }
         }
         c.table = table.into_boxed_slice();
@@ -226,6 +235,87 @@ impl Compiled {
             }
         };
         e
+    }
+}
+
+/// Which BMP code points some op may change, so that building the table can skip the ops for
+/// all the others (most of the BMP).
+struct Screen {
+    /// Bit set of the code points a [`Op::Map`] or [`Op::Ranges`] names.
+    listed: Vec<u64>,
+    format: bool,
+    punct: bool,
+    digits: bool,
+    whitespace: bool,
+    nfkc: bool,
+    fold: bool,
+}
+
+impl Screen {
+    fn new(ops: &[&Op]) -> Screen {
+        let mut screen = Screen {
+            listed: vec![0; 0x1_0000 / 64],
+            format: false,
+            punct: false,
+            digits: false,
+            whitespace: false,
+            nfkc: false,
+            fold: false,
+        };
+        let mut list = |lo: char, hi: char| {
+            for cp in lo as usize..=(hi as usize).min(0xFFFF) {
+                screen.listed[cp / 64] |= 1 << (cp % 64);
+            }
+        };
+        for op in ops {
+            match op {
+                Op::Map(pairs) => pairs.iter().for_each(|&(c, _)| list(c, c)),
+                Op::Ranges(ranges, _) => ranges.iter().for_each(|&(lo, hi)| list(lo, hi)),
+                _ => {}
+            }
+        }
+        for op in ops {
+            match op {
+                Op::DeleteFormat => screen.format = true,
+                Op::PunctuationToSpace => screen.punct = true,
+                Op::DigitsToAscii => screen.digits = true,
+                Op::WhitespaceToSpace => screen.whitespace = true,
+                Op::Nfkc => screen.nfkc = true,
+                Op::CaseFold => screen.fold = true,
+                Op::Map(_) | Op::Ranges(..) | Op::Context(_) => {}
+            }
+        }
+        screen
+    }
+
+    /// Whether no op can change `ch` (a BMP code point).
+    fn untouched(&self, ch: char) -> bool {
+        let cp = ch as usize;
+        if self.listed[cp / 64] & (1 << (cp % 64)) != 0 {
+            return false;
+        }
+        if (self.format && chars::is_format(ch))
+            || (self.punct && chars::is_punct_or_symbol(ch))
+            || (self.digits && chars::digit_value(ch).is_some_and(|_| !ch.is_ascii()))
+            || (self.whitespace && ch.is_whitespace())
+        {
+            return false;
+        }
+        if self.nfkc && !('\u{AC00}'..='\u{D7A3}').contains(&ch) {
+            // Hangul syllables decompose and recompose to themselves.
+            let mut same = true;
+            decompose_compatible(ch, |d| same &= d == ch);
+            if !same {
+                return false;
+            }
+        }
+        if self.fold {
+            let mut folded = std::iter::once(ch).default_case_fold();
+            if folded.next() != Some(ch) || folded.next().is_some() {
+                return false;
+            }
+        }
+        true
     }
 }
 
