@@ -19,7 +19,10 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::chars::{self, ARABIC, DIGIT, NEUTRAL, OTHER};
-use super::table::{kind, Compiled, Entry, Scratch, BOUNDARY, INERT};
+use super::table::{
+    kind, Compiled, Entry, Scratch, BOUNDARY, INERT, SHORT_BOUNDARY, SHORT_CHAR, SHORT_PLAIN,
+    SHORT_YEH,
+};
 
 const BISMILLAH: &str = "\u{0628}\u{0633}\u{0645} \u{0627}\u{0644}\u{0644}\u{0647} \
      \u{0627}\u{0644}\u{0631}\u{062D}\u{0645}\u{0646} \
@@ -40,6 +43,12 @@ pub(crate) fn run(c: &Compiled, text: &str, out: &mut String) {
     let mut span = 0;
     let mut i = 0;
     while i < n {
+        if em.unchanged(ARABIC) {
+            i = arabic_run(c, &mut em, text, &mut span, i, &mut astral);
+            if i >= n {
+                break;
+            }
+        }
         let b = bytes[i];
         if b < 0x80 {
             if c.compose && i + 1 < n && bytes[i + 1] >= 0x80 {
@@ -105,6 +114,105 @@ pub(crate) fn run(c: &Compiled, text: &str, out: &mut String) {
     }
     em.out.push_str(&text[span..]);
     em.finish();
+}
+
+/// Takes the Arabic letters (and single spaces between them) from `start` that need no context
+/// rule, when the last character written was an Arabic letter and nothing is pending. Letters
+/// that come out unchanged just extend the unwritten span (`*span..`); a letter replaced by
+/// another Arabic letter (ة → ه) is written with the span before it. Returns where the run
+/// stops.
+///
+/// A letter followed by a mark that may change it is left for the caller, and so is a trailing
+/// ي (R12) when what follows might turn out to be ء. Leaving more than needed is always safe:
+/// the caller handles any character exactly.
+#[inline(always)]
+fn arabic_run(
+    c: &Compiled,
+    em: &mut Emitter<'_>,
+    text: &str,
+    span: &mut usize,
+    start: usize,
+    astral: &mut Astral,
+) -> usize {
+    let bytes = text.as_bytes();
+    let short: &[u32; 0x800] = &c.short;
+    let n = bytes.len();
+    let mut i = start;
+    // Where the letters that may still be left for the caller begin.
+    let mut floor = start;
+    // Start of the last letter taken (with the space before it, if any).
+    let mut last = start;
+    // Start of the trailing ي taken, if the run ends in ي, and the same before the last letter.
+    let mut yeh: Option<usize> = None;
+    let mut yeh_before_last: Option<usize> = None;
+    loop {
+        if i + 1 >= n {
+            return i;
+        }
+        let k = i + usize::from(bytes[i] == b' ');
+        if k + 1 >= n || bytes[k] < 0x80 {
+            // End of text, or ASCII: never ء, and never a mark.
+            return i;
+        }
+        let b0 = bytes[k];
+        let f = if b0 & 0xE0 == 0xC0 {
+            short[(usize::from(b0 & 0x1F) << 6) | usize::from(bytes[k + 1] & 0x3F)]
+        } else if k == i {
+            if boundary_at(c, bytes, k, astral) {
+                u32::from(SHORT_BOUNDARY)
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        if f & u32::from(SHORT_PLAIN | SHORT_YEH) != 0 {
+            yeh_before_last = yeh;
+            if f & u32::from(SHORT_YEH) == 0 {
+                yeh = None;
+            } else if k != i || yeh.is_none() {
+                yeh = Some(i);
+            }
+            last = i;
+            i = k + 2;
+            continue;
+        }
+        if f & u32::from(SHORT_CHAR) != 0
+            && (k + 2 >= n || bytes[k + 2] < 0x80 || boundary_at(c, bytes, k + 2, astral))
+        {
+            em.out.push_str(&text[*span..k]);
+            em.out
+                .push(char::from_u32(f >> 8).unwrap_or(char::REPLACEMENT_CHARACTER));
+            i = k + 2;
+            *span = i;
+            floor = i;
+            last = i;
+            yeh = None;
+            yeh_before_last = None;
+            continue;
+        }
+        if k != i {
+            // A space settles everything before it.
+            return i;
+        }
+        if f & u32::from(SHORT_BOUNDARY) == 0 && i > floor {
+            // The last letter and this mark are one NFKC cluster.
+            return yeh_before_last.unwrap_or(last);
+        }
+        return yeh.unwrap_or(i);
+    }
+}
+
+/// Whether the (non-ASCII) character at `k` starts an NFKC-independent stretch.
+#[inline(always)]
+fn boundary_at(c: &Compiled, bytes: &[u8], k: usize, astral: &mut Astral) -> bool {
+    let (cp, _) = decode(bytes, k);
+    let flags = if cp < 0x1_0000 {
+        c.bmp(cp).flags
+    } else {
+        astral.entry(c, cp).flags
+    };
+    flags & BOUNDARY != 0
 }
 
 /// Decodes the code point starting at `i` (not ASCII) and its length in bytes.

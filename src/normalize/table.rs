@@ -41,6 +41,18 @@ pub(crate) const BOUNDARY: u8 = 1;
 /// A mark NFKC leaves alone and a rule deletes: it may be skipped after its base letter.
 pub(crate) const INERT: u8 = 2;
 
+/// In [`Compiled::short`]: the code point is an Arabic letter that comes out unchanged and
+/// starts an NFKC-independent stretch.
+pub(crate) const SHORT_PLAIN: u8 = 1;
+/// In [`Compiled::short`]: the code point is replaced by one Arabic letter (bits 8 and up)
+/// and starts an NFKC-independent stretch.
+pub(crate) const SHORT_CHAR: u8 = 8;
+/// In [`Compiled::short`]: [`BOUNDARY`].
+pub(crate) const SHORT_BOUNDARY: u8 = 2;
+/// In [`Compiled::short`]: U+064A itself under R12, which comes out unchanged unless a ء
+/// follows.
+pub(crate) const SHORT_YEH: u8 = 4;
+
 /// What the table says about one code point.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Entry {
@@ -79,6 +91,10 @@ pub(crate) struct Compiled {
     table: Box<[Entry]>,
     /// The replacement strings the entries point into.
     pub(crate) pool: String,
+    /// `SHORT_*` flags (low byte) and the replacement letter of [`SHORT_CHAR`] (bits 8 and
+    /// up) for the code points below U+0800 (one or two UTF-8 bytes), for the pass's run of
+    /// Arabic letters.
+    pub(crate) short: Box<[u32; 0x800]>,
     /// R1 is on: NFKC composes marks with their base during the pass.
     pub(crate) compose: bool,
     /// R1a is on: U+FDFD is spelled out before NFKC.
@@ -125,6 +141,7 @@ impl Compiled {
             ops,
             table: Box::default(),
             pool: String::new(),
+            short: Box::new([0; 0x800]),
             ascii_fold: false,
             ascii_punct_space: false,
             ascii_quote_space: false,
@@ -143,6 +160,7 @@ impl Compiled {
                 table[cp as usize] = c.classify(ch, f, &mut pool);
             }
         }
+        c.short = short_table(&table);
         c.table = table.into_boxed_slice();
         c.pool = pool;
         c.ascii_fold = c.final_str('A') == "a";
@@ -236,6 +254,26 @@ impl Compiled {
         };
         e
     }
+}
+
+/// The `SHORT_*` summary of the entries below U+0800.
+fn short_table(table: &[Entry]) -> Box<[u32; 0x800]> {
+    let arabic = chars::ARABIC | (chars::ARABIC << 4);
+    let mut short = Box::new([0u32; 0x800]);
+    for (cp, (e, s)) in table.iter().zip(short.iter_mut()).enumerate() {
+        if e.flags & BOUNDARY == 0 {
+            continue;
+        }
+        *s = u32::from(SHORT_BOUNDARY);
+        if e.kind == kind::KEEP && e.class == arabic {
+            *s |= u32::from(SHORT_PLAIN);
+        } else if e.kind == kind::YEH && cp == 0x064A {
+            *s |= u32::from(SHORT_YEH);
+        } else if e.kind == kind::CHAR && e.class == arabic {
+            *s |= u32::from(SHORT_CHAR) | (e.off << 8);
+        }
+    }
+    short
 }
 
 /// Which BMP code points some op may change, so that building the table can skip the ops for
