@@ -381,3 +381,54 @@ fn debug_output_names_rules_not_the_table() {
     let text = format!("{:?}", Normalizer::new(Profile::Light));
     assert!(text.contains("R11") && text.len() < 300, "{text}");
 }
+
+/// Speed on the SaudiNewsNet dev corpus (23,268 news articles, title and text):
+/// `cargo test --release --lib throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "measures speed; run in release mode"]
+#[allow(clippy::print_stderr)]
+fn throughput_on_news_corpus() {
+    use std::io::BufRead;
+    use std::time::Instant;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/saudinewsnet-dev.jsonl.gz"
+    );
+    let Ok(file) = std::fs::File::open(path) else {
+        eprintln!("{path} not found: nothing measured");
+        return;
+    };
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let docs: Vec<String> = reader
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+            let field = |name: &str| v[name].as_str().unwrap_or("").to_string();
+            format!("{}\n{}", field("title"), field("text"))
+        })
+        .collect();
+    let bytes: usize = docs.iter().map(String::len).sum();
+    eprintln!("{} documents, {:.1} MB", docs.len(), bytes as f64 / 1e6);
+    for profile in Profile::ALL {
+        let start = Instant::now();
+        let n = Normalizer::new(profile);
+        let build = start.elapsed();
+        let mut out = String::new();
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let start = Instant::now();
+            for doc in &docs {
+                n.normalize_into(doc, &mut out);
+                std::hint::black_box(&out);
+            }
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        eprintln!(
+            "{:>7}: {:.0} MB/s (best of 5: {best:.3} s), table built in {:.1} ms",
+            profile.name(),
+            bytes as f64 / 1e6 / best,
+            build.as_secs_f64() * 1e3
+        );
+    }
+}
