@@ -316,8 +316,11 @@ impl NormalizerBuilder {
                     chosen.remove(pos);
                 }
                 (None, true) => {
-                    let def = rules::DEFAULT_RULES
+                    // The profile's own definition of the rule if it has one (light's R6 is
+                    // Lucene's), else the default one.
+                    let def = rules::profile_rules(self.profile)
                         .iter()
+                        .chain(rules::DEFAULT_RULES.iter())
                         .find(|r| r.id == id)
                         .expect("rank() found the id");
                     chosen.push(def);

@@ -191,6 +191,14 @@ fn builder_switches_rules() {
         .unwrap();
     assert_eq!(n.spec(), "default");
     assert_eq!(Normalizer::new(Profile::Light).spec(), "light");
+    let light = Normalizer::builder()
+        .profile(Profile::Light)
+        .rule("R6", false)
+        .rule("R6", true)
+        .build()
+        .unwrap();
+    assert_eq!(light.spec(), "light");
+    assert_eq!(light.normalize("ٱلرحمن"), "ٱلرحمن");
 }
 
 #[test]
