@@ -1,0 +1,251 @@
+//! Verification and clustering: which candidates are kept, how they group, who represents a
+//! group.
+//!
+//! LSH proposes candidates; a candidate pair is kept only when its similarity reaches the
+//! threshold. Kept pairs are joined with a union-find, so the clusters are the connected
+//! components of the graph of kept pairs. Components do not depend on the order in which
+//! pairs are looked at, which is what makes the result identical for any thread count.
+
+mod union_find;
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::lsh::Bucket;
+pub use union_find::UnionFind;
+
+/// How a candidate pair's similarity is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verify {
+    /// Estimated from the MinHash signatures (fast, no shingle sets kept).
+    #[default]
+    Estimate,
+    /// Exact Jaccard over the shingle sets (kept in memory for the whole run).
+    Exact,
+}
+
+impl Verify {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verify::Estimate => "estimate",
+            Verify::Exact => "exact",
+        }
+    }
+}
+
+impl fmt::Display for Verify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Verify {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Verify, String> {
+        match s {
+            "estimate" => Ok(Verify::Estimate),
+            "exact" => Ok(Verify::Exact),
+            _ => Err(format!(
+                "unknown verification `{s}` (expected estimate or exact)"
+            )),
+        }
+    }
+}
+
+/// Which member represents a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Representative {
+    /// The member that came first in the input.
+    #[default]
+    First,
+    /// The member with the longest original text (the first of equals).
+    Longest,
+}
+
+impl Representative {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Representative::First => "first",
+            Representative::Longest => "longest",
+        }
+    }
+}
+
+impl fmt::Display for Representative {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Representative {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Representative, String> {
+        match s {
+            "first" => Ok(Representative::First),
+            "longest" => Ok(Representative::Longest),
+            _ => Err(format!(
+                "unknown representative `{s}` (expected first or longest)"
+            )),
+        }
+    }
+}
+
+/// Buckets up to this size have all their pairs verified in parallel; larger ones are walked
+/// sequentially, skipping pairs that are already in one component.
+const PARALLEL_BUCKET_LIMIT: usize = 64;
+
+/// Joins every candidate pair (two members of one bucket) whose similarity reaches
+/// `threshold`. `similarity(i, j)` must be symmetric.
+pub fn link(
+    n_docs: usize,
+    buckets: &[Bucket],
+    threshold: f64,
+    similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
+) -> UnionFind {
+    let mut pairs: Vec<(u32, u32)> = buckets
+        .par_iter()
+        .filter(|b| b.members.len() <= PARALLEL_BUCKET_LIMIT)
+        .flat_map_iter(|b| {
+            let m = &b.members;
+            (0..m.len()).flat_map(move |i| (i + 1..m.len()).map(move |j| (m[i], m[j])))
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let kept: Vec<(u32, u32)> = pairs
+        .into_par_iter()
+        .filter(|&(a, b)| similarity(a, b) >= threshold)
+        .collect();
+    let mut uf = UnionFind::new(n_docs);
+    for (a, b) in kept {
+        uf.union(a, b);
+    }
+    for bucket in buckets
+        .iter()
+        .filter(|b| b.members.len() > PARALLEL_BUCKET_LIMIT)
+    {
+        let m = &bucket.members;
+        for i in 0..m.len() {
+            for j in i + 1..m.len() {
+                if uf.find(m[i]) != uf.find(m[j]) && similarity(m[i], m[j]) >= threshold {
+                    uf.union(m[i], m[j]);
+                }
+            }
+        }
+    }
+    uf
+}
+
+/// One cluster of document indices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Member document indices, ascending.
+    pub members: Vec<u32>,
+    /// The representative's index (one of `members`).
+    pub representative: u32,
+    /// Each member's similarity to the representative, in `members` order.
+    pub similarities: Vec<f64>,
+}
+
+/// Turns components into groups: picks each representative (`length(i)` is document `i`'s
+/// original text length) and measures every member against it.
+pub fn groups(
+    uf: &mut UnionFind,
+    representative: Representative,
+    length: &(dyn Fn(u32) -> usize + Sync),
+    similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
+) -> Vec<Group> {
+    uf.groups()
+        .into_par_iter()
+        .map(|members| {
+            let rep = match representative {
+                Representative::First => members[0],
+                Representative::Longest => {
+                    let mut best = members[0];
+                    for &m in &members[1..] {
+                        if length(m) > length(best) {
+                            best = m;
+                        }
+                    }
+                    best
+                }
+            };
+            let similarities = members
+                .iter()
+                .map(|&m| if m == rep { 1.0 } else { similarity(rep, m) })
+                .collect();
+            Group {
+                members,
+                representative: rep,
+                similarities,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim_table(pairs: &[(u32, u32, f64)]) -> impl Fn(u32, u32) -> f64 + Sync + '_ {
+        move |a, b| {
+            let (a, b) = (a.min(b), a.max(b));
+            pairs
+                .iter()
+                .find(|p| p.0 == a && p.1 == b)
+                .map_or(0.0, |p| p.2)
+        }
+    }
+
+    #[test]
+    fn only_verified_pairs_join() {
+        let buckets = vec![Bucket {
+            band: 0,
+            members: vec![0, 1, 2, 3],
+        }];
+        let sims = [(0, 1, 0.9), (2, 3, 0.4), (1, 2, 0.5)];
+        let sim = sim_table(&sims);
+        let mut uf = link(5, &buckets, 0.5, &sim);
+        assert_eq!(uf.groups(), vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn large_buckets_give_the_same_components() {
+        let n = 200u32;
+        let members: Vec<u32> = (0..n).collect();
+        let buckets = vec![Bucket { band: 0, members }];
+        // Even documents are similar to each other; odd ones to nothing.
+        let sim = |a: u32, b: u32| if a % 2 == 0 && b % 2 == 0 { 1.0 } else { 0.0 };
+        let mut uf = link(n as usize, &buckets, 0.5, &sim);
+        let g = uf.groups();
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0], (0..n).filter(|x| x % 2 == 0).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn representative_choice() {
+        let mut uf = UnionFind::new(3);
+        uf.union(0, 1);
+        uf.union(1, 2);
+        let lens = [5usize, 9, 9];
+        let sim = |_a: u32, _b: u32| 0.75;
+        let first = groups(&mut uf, Representative::First, &|i| lens[i as usize], &sim);
+        assert_eq!(first[0].representative, 0);
+        assert_eq!(first[0].similarities, vec![1.0, 0.75, 0.75]);
+        let longest = groups(
+            &mut uf,
+            Representative::Longest,
+            &|i| lens[i as usize],
+            &sim,
+        );
+        assert_eq!(longest[0].representative, 1);
+        assert_eq!(longest[0].similarities, vec![0.75, 1.0, 0.75]);
+    }
+}

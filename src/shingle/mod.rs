@@ -1,0 +1,237 @@
+//! Shingles: the overlapping pieces of a normalized text whose sets MinHash compares.
+//!
+//! A shingle is never materialized as a `String`: the normalizer's output separates words by
+//! exactly one space, so a run of `n` words (or `n` characters) is a contiguous slice of the
+//! normalized text, and that slice is hashed straight to a `u64` with xxh3.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// What a shingle is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShingleKind {
+    /// `n` consecutive words.
+    Word,
+    /// `n` consecutive characters (Unicode scalar values, spaces included).
+    Char,
+}
+
+impl ShingleKind {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShingleKind::Word => "word",
+            ShingleKind::Char => "char",
+        }
+    }
+}
+
+impl fmt::Display for ShingleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ShingleKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ShingleKind, String> {
+        match s {
+            "word" => Ok(ShingleKind::Word),
+            "char" => Ok(ShingleKind::Char),
+            _ => Err(format!(
+                "unknown shingle kind `{s}` (expected word or char)"
+            )),
+        }
+    }
+}
+
+/// The largest supported shingle size.
+pub const MAX_N: usize = 32;
+
+/// How to cut a normalized text into shingles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShingleConfig {
+    /// Words or characters.
+    pub kind: ShingleKind,
+    /// Shingle size, 1 ..= [`MAX_N`].
+    pub n: usize,
+    /// Seed of the shingle hash.
+    pub seed: u64,
+}
+
+impl Default for ShingleConfig {
+    fn default() -> ShingleConfig {
+        ShingleConfig {
+            kind: ShingleKind::Word,
+            n: 3,
+            seed: 0,
+        }
+    }
+}
+
+impl ShingleConfig {
+    /// Checks the size.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.n == 0 || self.n > MAX_N {
+            return Err(format!(
+                "shingle size {} is out of range (1 to {MAX_N})",
+                self.n
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Cuts normalized text into hashed shingles.
+#[derive(Debug, Clone, Copy)]
+pub struct Shingler {
+    config: ShingleConfig,
+}
+
+impl Shingler {
+    /// A shingler for `config` (which must be valid, see [`ShingleConfig::validate`]).
+    pub fn new(config: ShingleConfig) -> Shingler {
+        assert!(config.validate().is_ok(), "invalid shingle config");
+        Shingler { config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ShingleConfig {
+        &self.config
+    }
+
+    /// Appends the hashes of the shingles of `normalized` to `out` (duplicates included, in
+    /// text order). `normalized` must be the output of the normalizer: words separated by
+    /// single spaces, no leading or trailing space. A text shorter than one shingle gives one
+    /// shingle of its whole text; an empty text gives none.
+    pub fn shingles(&self, normalized: &str, out: &mut Vec<u64>) {
+        if normalized.is_empty() {
+            return;
+        }
+        match self.config.kind {
+            ShingleKind::Word => self.words(normalized, out),
+            ShingleKind::Char => self.chars(normalized, out),
+        }
+    }
+
+    fn hash(&self, s: &str) -> u64 {
+        xxh3_64_with_seed(s.as_bytes(), self.config.seed)
+    }
+
+    fn words(&self, text: &str, out: &mut Vec<u64>) {
+        let n = self.config.n;
+        // Start offsets of the last n words, as a ring.
+        let mut starts = [0usize; MAX_N];
+        let mut count = 0usize;
+        let bytes = text.as_bytes();
+        let mut word_start = 0usize;
+        let mut i = 0usize;
+        loop {
+            let at_end = i == bytes.len();
+            if at_end || bytes[i] == b' ' {
+                if i > word_start {
+                    starts[count % n] = word_start;
+                    count += 1;
+                    if count >= n {
+                        let first = starts[(count - n) % n];
+                        out.push(self.hash(&text[first..i]));
+                    }
+                }
+                word_start = i + 1;
+            }
+            if at_end {
+                break;
+            }
+            i += 1;
+        }
+        if count > 0 && count < n {
+            out.push(self.hash(text));
+        }
+    }
+
+    fn chars(&self, text: &str, out: &mut Vec<u64>) {
+        let n = self.config.n;
+        let mut starts = [0usize; MAX_N];
+        let mut count = 0usize;
+        for (pos, _) in text.char_indices() {
+            if count >= n {
+                let first = starts[(count - n) % n];
+                out.push(self.hash(&text[first..pos]));
+            }
+            starts[count % n] = pos;
+            count += 1;
+        }
+        if count >= n {
+            let first = starts[(count - n) % n];
+            out.push(self.hash(&text[first..]));
+        } else if count > 0 {
+            out.push(self.hash(text));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashes(kind: ShingleKind, n: usize, text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        Shingler::new(ShingleConfig { kind, n, seed: 7 }).shingles(text, &mut out);
+        out
+    }
+
+    fn h(s: &str) -> u64 {
+        xxh3_64_with_seed(s.as_bytes(), 7)
+    }
+
+    #[test]
+    fn word_ngrams_are_contiguous_slices() {
+        let got = hashes(ShingleKind::Word, 2, "قال الرئيس اليوم");
+        assert_eq!(got, vec![h("قال الرئيس"), h("الرئيس اليوم")]);
+    }
+
+    #[test]
+    fn short_text_gives_one_shingle_of_the_whole() {
+        assert_eq!(
+            hashes(ShingleKind::Word, 5, "عاجل خبر"),
+            vec![h("عاجل خبر")]
+        );
+        assert_eq!(hashes(ShingleKind::Char, 5, "خبر"), vec![h("خبر")]);
+    }
+
+    #[test]
+    fn empty_text_gives_none() {
+        assert!(hashes(ShingleKind::Word, 3, "").is_empty());
+        assert!(hashes(ShingleKind::Char, 3, "").is_empty());
+    }
+
+    #[test]
+    fn char_ngrams_count_scalar_values_not_bytes() {
+        let got = hashes(ShingleKind::Char, 3, "غزة 1");
+        assert_eq!(got, vec![h("غزة"), h("زة "), h("ة 1")]);
+    }
+
+    #[test]
+    fn exact_length_gives_one_full_shingle() {
+        assert_eq!(hashes(ShingleKind::Word, 2, "a b"), vec![h("a b")]);
+        assert_eq!(hashes(ShingleKind::Char, 3, "abc"), vec![h("abc")]);
+    }
+
+    #[test]
+    fn unigram_words() {
+        assert_eq!(
+            hashes(ShingleKind::Word, 1, "x y x"),
+            vec![h("x"), h("y"), h("x")]
+        );
+    }
+
+    #[test]
+    fn kind_parses() {
+        assert_eq!("char".parse::<ShingleKind>(), Ok(ShingleKind::Char));
+        assert!("bytes".parse::<ShingleKind>().is_err());
+    }
+}
