@@ -2,11 +2,18 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cluster;
 pub mod document;
 pub mod error;
+pub mod eval;
 pub mod input;
+pub mod lsh;
+pub mod minhash;
 pub mod normalize;
+pub mod pipeline;
 pub mod progress;
+pub mod report;
+pub mod shingle;
 
 pub use document::Document;
 pub use error::{Error, Location, RecordError, Result};
