@@ -1,0 +1,246 @@
+//! Argument groups shared by subcommands, and their conversion into library settings.
+//!
+//! Each group is a clap struct flattened into the subcommands that need it; the `settings`
+//! functions are the one place where flags become a validated [`Settings`].
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use mukarrar::cluster::{Representative, Verify};
+use mukarrar::input::{self, InputConfig};
+use mukarrar::lsh::{LshParams, Objective};
+use mukarrar::minhash::MinHashConfig;
+use mukarrar::normalize::Profile;
+use mukarrar::pipeline::{Input, Settings, DEFAULT_THRESHOLD};
+use mukarrar::report;
+use mukarrar::shingle::{ShingleConfig, ShingleKind};
+
+/// Input format names on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// One JSON object per line (also gzip-compressed).
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// A folder of .txt files, one document each.
+    Txt,
+}
+
+/// How documents are read.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Input")]
+pub struct InputArgs {
+    /// Field (or CSV column) holding the document id; dotted paths reach into objects
+    /// (`meta.id`). A record without it gets its line number as id.
+    #[arg(long, value_name = "FIELD", default_value = "id")]
+    pub id_field: String,
+
+    /// Field (or CSV column) holding text; repeat it to join several fields with newlines.
+    /// Absent fields are skipped; a record with none of them is invalid.
+    /// [default: title, then text]
+    #[arg(long = "text-field", value_name = "FIELD")]
+    pub text_fields: Vec<String>,
+
+    /// Input format, when the file name does not tell (.jsonl/.json/.ndjson, .csv, .tsv,
+    /// a folder of .txt files; gzip is detected by content).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// Skip invalid records (bad JSON or UTF-8, no text field, repeated id) with a warning
+    /// instead of stopping; the summary counts them.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+impl InputArgs {
+    /// The reader configuration.
+    pub fn config(&self) -> InputConfig {
+        let mut cfg = InputConfig {
+            id_field: self.id_field.clone(),
+            format: self.input_format.map(|f| match f {
+                InputFormat::Jsonl => input::Format::Jsonl,
+                InputFormat::Csv => input::Format::Csv,
+                InputFormat::Tsv => input::Format::Tsv,
+                InputFormat::Txt => input::Format::TextDir,
+            }),
+            ..InputConfig::default()
+        };
+        if !self.text_fields.is_empty() {
+            cfg.text_fields = self.text_fields.clone();
+        }
+        cfg
+    }
+
+    /// Opens every input (before any is read, so a missing file fails at once).
+    pub fn open(&self, paths: &[String]) -> anyhow::Result<Vec<Input>> {
+        let cfg = self.config();
+        if paths.iter().filter(|p| *p == "-").count() > 1 {
+            anyhow::bail!("standard input (`-`) can be given only once");
+        }
+        paths
+            .iter()
+            .map(|p| {
+                let reader =
+                    input::open(p, &cfg).with_context(|| format!("cannot read input {p}"))?;
+                Ok(Input::new(p.clone(), reader))
+            })
+            .collect()
+    }
+}
+
+/// What a signature is made of.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Signatures")]
+pub struct SignatureArgs {
+    /// Normalization profile: `default` (all Arabic rules), `light` (Lucene's
+    /// ArabicNormalizer) or `none` (whitespace only). See `mukarrar normalize --help`.
+    #[arg(long = "normalize", value_name = "PROFILE", default_value = "default")]
+    pub profile: Profile,
+
+    /// Shingles of words or of characters.
+    #[arg(long, value_name = "KIND", default_value = "word")]
+    pub shingle: ShingleKind,
+
+    /// Shingle size [default: 3 for words, 5 for characters].
+    #[arg(long, value_name = "N")]
+    pub ngram: Option<usize>,
+
+    /// Signature length (MinHash permutations): more is more accurate and slower.
+    #[arg(long, value_name = "K", default_value_t = MinHashConfig::default().num_perm)]
+    pub num_perm: usize,
+
+    /// Seed of the shingle hash and the permutations; signatures are comparable only
+    /// between runs with the same seed.
+    #[arg(long, value_name = "SEED", default_value_t = MinHashConfig::default().seed)]
+    pub seed: u64,
+}
+
+/// Candidate generation.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Matching")]
+pub struct LshArgs {
+    /// Similarity (Jaccard of shingle sets, 0–1) at which two documents are duplicates.
+    #[arg(short, long, value_name = "T", default_value_t = DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+
+    /// How bands × rows are chosen from the threshold: `area` balances missed and spurious
+    /// candidates; `recall` keeps P(candidate | similarity = threshold) ≥ 0.99.
+    #[arg(long, value_name = "OBJECTIVE", default_value = "area")]
+    pub lsh_objective: Objective,
+
+    /// Number of LSH bands (overrides the objective; with --rows or alone).
+    #[arg(long, value_name = "B")]
+    pub bands: Option<usize>,
+
+    /// Rows per LSH band (overrides the objective; with --bands or alone).
+    #[arg(long, value_name = "R")]
+    pub rows: Option<usize>,
+}
+
+impl LshArgs {
+    /// Bands × rows for a signature of `num_perm` slots.
+    pub fn params(&self, num_perm: usize) -> anyhow::Result<LshParams> {
+        let p = match (self.bands, self.rows) {
+            (None, None) => LshParams::choose(self.threshold, num_perm, self.lsh_objective),
+            (Some(b), Some(r)) => LshParams { bands: b, rows: r },
+            (Some(b), None) => LshParams {
+                bands: b,
+                rows: num_perm / b.max(1),
+            },
+            (None, Some(r)) => LshParams {
+                bands: num_perm / r.max(1),
+                rows: r,
+            },
+        };
+        p.validate(num_perm).map_err(anyhow::Error::msg)?;
+        Ok(p)
+    }
+}
+
+/// Verification and clustering.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Clustering")]
+pub struct ClusterArgs {
+    /// How a candidate pair's similarity is measured: `estimate` from the signatures, or
+    /// `exact` over the shingle sets (keeps every set in memory).
+    #[arg(long, value_name = "HOW", default_value = "estimate")]
+    pub verify: Verify,
+
+    /// Which member represents each cluster: the `first` in input order or the `longest`.
+    #[arg(long, value_name = "WHICH", default_value = "first")]
+    pub representative: Representative,
+}
+
+/// Builds validated settings from the argument groups.
+pub fn settings(
+    sig: &SignatureArgs,
+    lsh: &LshArgs,
+    cluster: &ClusterArgs,
+) -> anyhow::Result<Settings> {
+    let settings = Settings {
+        profile: sig.profile,
+        shingle: ShingleConfig {
+            kind: sig.shingle,
+            n: sig.ngram.unwrap_or(sig.shingle.default_n()),
+            seed: sig.seed,
+        },
+        minhash: MinHashConfig {
+            num_perm: sig.num_perm,
+            seed: sig.seed,
+        },
+        threshold: lsh.threshold,
+        objective: lsh.lsh_objective,
+        lsh: lsh.params(sig.num_perm)?,
+        verify: cluster.verify,
+        representative: cluster.representative,
+    };
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// Report output.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Report format: text, json, jsonl or csv [default: from the --output extension, else
+    /// text on a terminal and csv in a pipe].
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<report::Format>,
+
+    /// Write the report to FILE (through a temporary file renamed into place) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also report documents that have no duplicate, each as a cluster of one.
+    #[arg(long)]
+    pub include_singletons: bool,
+
+    /// Exit with status 1 when any duplicates are found.
+    #[arg(long)]
+    pub fail_on_duplicates: bool,
+}
+
+impl OutputArgs {
+    /// The report format to use.
+    pub fn format(&self) -> report::Format {
+        if let Some(f) = self.format {
+            return f;
+        }
+        if let Some(f) = self
+            .output
+            .as_ref()
+            .and_then(|p| report::Format::from_extension(&p.to_string_lossy()))
+        {
+            return f;
+        }
+        if self.output.is_none() && super::output::stdout_is_terminal() {
+            report::Format::Text
+        } else {
+            report::Format::Csv
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `mukarrar cluster`: a corpus in, groups of near-duplicates out.
+
+use std::time::Instant;
+
+use mukarrar::pipeline::{self, RunOptions, Stats};
+use mukarrar::report::Report;
+
+use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SignatureArgs};
+use crate::cli::output;
+use crate::cli::progress::Bars;
+use crate::cli::{Global, Status};
+
+/// Find groups of near-duplicate documents and report them.
+///
+/// Reads every INPUT (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder of .txt
+/// files, or `-` for standard input), normalizes, shingles and signs each document, finds
+/// candidate pairs with LSH, keeps the pairs whose similarity reaches --threshold and
+/// reports the connected groups. Documents that are empty after normalization are counted
+/// and never clustered.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar cluster samples/headlines.jsonl
+  mukarrar cluster news.jsonl.gz --format csv -o clusters.csv
+  mukarrar cluster articles.csv --text-field body --id-field url --threshold 0.6
+  zcat feed.jsonl.gz | mukarrar cluster - --format jsonl")]
+pub struct Args {
+    /// Input files or folders; `-` reads standard input.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let inputs = args.input.open(&args.inputs)?;
+    let bars = Bars::new(global.quiet);
+    let options = RunOptions {
+        skip_invalid: args.input.skip_invalid,
+        keep_text: false,
+    };
+    let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
+
+    let report_started = Instant::now();
+    let report = Report::new(
+        &outcome,
+        args.inputs.clone(),
+        args.output.include_singletons,
+    );
+    let format = args.output.format();
+    output::write_to(args.output.output.as_deref(), |out| {
+        format.write(&report, out)
+    })?;
+    let mut stats = outcome.stats.clone();
+    stats
+        .seconds
+        .push(("report".into(), report_started.elapsed().as_secs_f64()));
+    summary(&bars, &stats, started.elapsed().as_secs_f64());
+
+    if args.output.fail_on_duplicates && stats.duplicates > 0 {
+        Ok(Status::DuplicatesFound)
+    } else {
+        Ok(Status::Ok)
+    }
+}
+
+/// The summary on stderr: what was read, what was found, where the time went.
+pub fn summary(bars: &Bars, stats: &Stats, total: f64) {
+    bars.message(&format!(
+        "{} documents read ({} skipped as invalid, {} empty after normalization): \
+         {} clusters holding {} documents, {} duplicates",
+        stats.documents,
+        stats.skipped,
+        stats.empty,
+        stats.clusters,
+        stats.clustered,
+        stats.duplicates
+    ));
+    let stages: Vec<String> = stats
+        .seconds
+        .iter()
+        .map(|(name, s)| format!("{name} {s:.2}s"))
+        .collect();
+    bars.message(&format!("time: {} · total {total:.2}s", stages.join(" · ")));
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand: its clap `Args` and its `run`.
+
+pub mod cluster;
+pub mod eval;
+pub mod normalize;
+pub mod params;

@@ -1,0 +1,62 @@
+//! `mukarrar normalize`: see what the normalizer does to a text.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use mukarrar::normalize::{Normalizer, Profile};
+
+use crate::cli::{Global, Status};
+
+/// Print the normalized form of a text, as the shingler sees it.
+///
+/// With TEXT, normalizes it; with `-` or nothing, normalizes standard input line by line.
+/// --explain lists which rule changed what.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar normalize 'قال الرئيس إن «الحكومة» ستعلن ٣٫٥ مليون'
+  mukarrar normalize --explain 'مسئول'
+  cat titles.txt | mukarrar normalize --profile light")]
+pub struct Args {
+    /// The text to normalize; `-` (or nothing) reads standard input line by line.
+    #[arg(value_name = "TEXT")]
+    pub text: Option<String>,
+
+    /// Normalization profile: default, light or none.
+    #[arg(long, value_name = "PROFILE", default_value = "default")]
+    pub profile: Profile,
+
+    /// After each normalized text, list the rules that changed it and what they changed.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
+    let normalizer = Normalizer::new(args.profile);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let one = |text: &str, out: &mut dyn Write| -> std::io::Result<()> {
+        writeln!(out, "{}", normalizer.normalize(text))?;
+        if args.explain {
+            for c in normalizer.explain(text) {
+                writeln!(
+                    out,
+                    "  {:<4} {}: {:?} → {:?}",
+                    c.rule, c.description, c.from, c.to
+                )?;
+            }
+        }
+        Ok(())
+    };
+    match args.text.as_deref() {
+        Some(text) if text != "-" => one(text, &mut out)?,
+        _ => {
+            let stdin = std::io::stdin();
+            for (i, line) in stdin.lock().lines().enumerate() {
+                let line = line.with_context(|| format!("standard input, line {}", i + 1))?;
+                one(&line, &mut out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::Ok)
+}
