@@ -1,0 +1,356 @@
+//! End-to-end tests of the `mukarrar` binary on the bundled samples and on small inputs
+//! written per test.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn mukarrar() -> Command {
+    Command::cargo_bin("mukarrar").unwrap()
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+/// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.
+fn rows(csv: &str) -> Vec<(String, String, f64, bool)> {
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("cluster_id,doc_id,similarity,is_representative")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[1].to_string(),
+                f[2].parse().unwrap(),
+                f[3] == "true",
+            )
+        })
+        .collect()
+}
+
+/// Cluster id of each clustered document.
+fn cluster_of(csv: &str) -> std::collections::HashMap<String, String> {
+    rows(csv).into_iter().map(|(c, d, _, _)| (d, c)).collect()
+}
+
+fn run_csv(args: &[&str]) -> String {
+    let out = mukarrar()
+        .args(args)
+        .args(["--format", "csv", "-q"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn write(dir: &TempDir, name: &str, content: &str) -> String {
+    let p = dir.path().join(name);
+    fs::write(&p, content).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn seed_headlines_cluster_as_expected() {
+    let csv = run_csv(&["cluster", sample("headlines.jsonl").to_str().unwrap()]);
+    let c = cluster_of(&csv);
+    // The Security Council headline, repeated verbatim, is one cluster.
+    let vote = c.get("seed-readalso").expect("repeated headline clustered");
+    assert_eq!(c.get("seed-similar-10"), Some(vote), "{csv}");
+    // The two "leaders urged to work for the two-state solution" headlines are one cluster.
+    let urge = c
+        .get("seed-similar-01")
+        .expect("two-state headlines clustered");
+    assert_eq!(c.get("seed-similar-02"), Some(urge), "{csv}");
+    assert_ne!(vote, urge);
+    // The veto headline is in neither.
+    let veto = c.get("seed-similar-07");
+    assert!(veto != Some(vote) && veto != Some(urge), "{csv}");
+}
+
+#[test]
+fn labelled_sample_groups_are_found() {
+    let csv = run_csv(&["cluster", sample("labelled.jsonl").to_str().unwrap()]);
+    let c = cluster_of(&csv);
+    for (a, b) in [
+        ("health-wire", "health-persian-keys"),
+        ("football-1", "football-3"),
+        ("bank-1", "bank-2"),
+        ("quake-1", "quake-3"),
+    ] {
+        assert!(c.contains_key(a), "{a} not clustered:\n{csv}");
+        assert_eq!(c.get(a), c.get(b), "{a} and {b}:\n{csv}");
+    }
+    // Same template, different stories.
+    assert_ne!(c.get("road-1"), c.get("expo-1").or(Some(&"none".into())));
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads() {
+    let input = sample("labelled.jsonl");
+    let one = run_csv(&["cluster", input.to_str().unwrap(), "--threads", "1"]);
+    let two = run_csv(&["cluster", input.to_str().unwrap(), "--threads", "2"]);
+    assert!(!rows(&one).is_empty());
+    assert_eq!(one, two);
+}
+
+#[test]
+fn csv_rows_follow_the_contract() {
+    let csv = run_csv(&["cluster", sample("labelled.jsonl").to_str().unwrap()]);
+    let rows = rows(&csv);
+    let mut reps = std::collections::HashMap::new();
+    for (cluster, _, sim, is_rep) in &rows {
+        assert!((0.0..=1.0).contains(sim));
+        if *is_rep {
+            assert_eq!(*sim, 1.0);
+            *reps.entry(cluster.clone()).or_insert(0) += 1;
+        }
+    }
+    for cluster in rows.iter().map(|r| &r.0) {
+        assert_eq!(
+            reps.get(cluster),
+            Some(&1),
+            "one representative per cluster"
+        );
+    }
+}
+
+#[test]
+fn include_singletons_reports_every_document_once() {
+    let csv = run_csv(&[
+        "cluster",
+        sample("labelled.jsonl").to_str().unwrap(),
+        "--include-singletons",
+    ]);
+    let ids: Vec<String> = rows(&csv).into_iter().map(|r| r.1).collect();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), 34);
+    assert_eq!(unique.len(), 34);
+}
+
+#[test]
+fn invalid_json_names_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let p = write(
+        &dir,
+        "bad.jsonl",
+        "{\"id\":\"a\",\"text\":\"نص اول\"}\n{\"id\":\"b\",\"text\":\n{\"id\":\"c\",\"text\":\"نص\"}\n",
+    );
+    mukarrar()
+        .args(["cluster", &p])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{p}:2")))
+        .stderr(predicate::str::contains("invalid JSON"));
+}
+
+#[test]
+fn skip_invalid_counts_and_warns() {
+    let dir = TempDir::new().unwrap();
+    let p = write(
+        &dir,
+        "bad.jsonl",
+        "{\"id\":\"a\",\"text\":\"نص اول هنا\"}\n[1,2]\n{\"id\":\"c\",\"body\":\"x\"}\n{\"id\":\"d\",\"text\":\"نص اول هنا\"}\n",
+    );
+    mukarrar()
+        .args(["cluster", &p, "--skip-invalid", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0,a,1.0000,true"))
+        .stdout(predicate::str::contains("0,d,1.0000,false"))
+        .stderr(predicate::str::contains(format!("{p}:2")))
+        .stderr(predicate::str::contains(format!("{p}:3")))
+        .stderr(predicate::str::contains("2 skipped as invalid"));
+}
+
+#[test]
+fn duplicate_ids_are_an_error_naming_both_places() {
+    let dir = TempDir::new().unwrap();
+    let a = write(&dir, "a.jsonl", "{\"id\":\"x\",\"text\":\"اول\"}\n");
+    let b = write(
+        &dir,
+        "b.jsonl",
+        "{\"id\":\"y\",\"text\":\"ثاني\"}\n{\"id\":\"x\",\"text\":\"ثالث\"}\n",
+    );
+    mukarrar()
+        .args(["cluster", &a, &b])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{b}:2")))
+        .stderr(predicate::str::contains(format!("{a}:1")))
+        .stderr(predicate::str::contains("duplicate id `x`"));
+}
+
+#[test]
+fn empty_documents_are_counted_and_never_clustered() {
+    let dir = TempDir::new().unwrap();
+    let p = write(
+        &dir,
+        "e.jsonl",
+        "{\"id\":\"1\",\"text\":\"\"}\n{\"id\":\"2\",\"text\":\"«»\"}\n{\"id\":\"3\",\"text\":\"   \"}\n",
+    );
+    mukarrar()
+        .args(["cluster", &p, "--format", "csv"])
+        .assert()
+        .success()
+        .stdout("cluster_id,doc_id,similarity,is_representative\n")
+        .stderr(predicate::str::contains("3 empty after normalization"));
+}
+
+#[test]
+fn output_file_is_replaced_only_on_success() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("report.csv");
+    fs::write(&out, "previous report\n").unwrap();
+    let bad = write(
+        &dir,
+        "bad.jsonl",
+        "{\"id\":\"a\",\"text\":\"x\"}\nnot json\n",
+    );
+    mukarrar()
+        .args(["cluster", &bad, "-o", out.to_str().unwrap()])
+        .assert()
+        .code(2);
+    assert_eq!(fs::read_to_string(&out).unwrap(), "previous report\n");
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let written = fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("cluster_id,doc_id,similarity,is_representative\n"));
+    // No temporary files are left behind.
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    let input = fs::read_to_string(sample("headlines.jsonl")).unwrap();
+    let out = mukarrar()
+        .args(["cluster", "-", "--format", "jsonl", "-q"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\"seed-readalso\""), "{text}");
+}
+
+#[test]
+fn fail_on_duplicates_sets_status_one() {
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "--fail-on-duplicates",
+            "-q",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn missing_input_file_is_a_clear_error() {
+    mukarrar()
+        .args(["cluster", "no/such/file.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.jsonl"));
+}
+
+#[test]
+fn bad_settings_name_the_flag() {
+    mukarrar()
+        .args(["cluster", "-", "--threshold", "1.5"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threshold"));
+    mukarrar()
+        .args(["cluster", "-", "--bands", "100", "--rows", "5"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--num-perm"));
+}
+
+#[test]
+fn params_prints_bands_rows_and_the_s_curve() {
+    let out = mukarrar()
+        .args(["params", "--threshold", "0.7", "--num-perm", "128"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("bands b = "), "{text}");
+    let curve: Vec<f64> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("similarity"))
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(curve.len(), 10);
+    assert!(curve.windows(2).all(|w| w[0] <= w[1]));
+    assert!(curve[0] < 0.01 && curve[9] == 1.0);
+}
+
+#[test]
+fn normalize_prints_the_normalized_text() {
+    mukarrar()
+        .args(["normalize", "أعلنت وزارة الصحة"])
+        .assert()
+        .success()
+        .stdout("اعلنت وزاره الصحه\n");
+    mukarrar()
+        .args(["normalize", "--explain", "أحمد"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("R6"));
+}
+
+#[test]
+fn eval_scores_the_labelled_sample() {
+    let out = mukarrar()
+        .args([
+            "eval",
+            sample("labelled.jsonl").to_str().unwrap(),
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["documents"], 34);
+    assert!(r["precision"].as_f64().unwrap() > 0.9, "{v}");
+    assert!(r["recall"].as_f64().unwrap() > 0.7, "{v}");
+}
