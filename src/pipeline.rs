@@ -13,7 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{self, Group, Representative, Verify};
+use crate::cluster::{self, Group, Measure, Representative, Verify};
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 use crate::lsh::{self, LshParams, Objective};
@@ -38,6 +38,8 @@ pub struct Settings {
     pub objective: Objective,
     /// Bands × rows.
     pub lsh: LshParams,
+    /// What similarity the threshold applies to.
+    pub measure: Measure,
     /// How candidate pairs are verified.
     pub verify: Verify,
     /// How each cluster's representative is chosen.
@@ -72,6 +74,7 @@ impl Default for Settings {
             threshold: DEFAULT_THRESHOLD,
             objective: Objective::Area,
             lsh: LshParams::choose(DEFAULT_THRESHOLD, minhash.num_perm, Objective::Area),
+            measure: Measure::Jaccard,
             verify: Verify::Estimate,
             representative: Representative::First,
         }
@@ -142,17 +145,20 @@ impl Signer {
         self.minhasher.num_perm()
     }
 
-    /// Normalizes, shingles and signs `text` into `sig`. Returns false when the text is empty
-    /// after normalization (then `sig` is all [`minhash::EMPTY`]). The normalized text and
-    /// shingles stay in `scratch`.
-    pub fn sign_into(&self, text: &str, scratch: &mut Scratch, sig: &mut [u32]) -> bool {
+    /// Normalizes, shingles and signs `text` into `sig`, and returns the number of distinct
+    /// shingles: 0 when the text is empty after normalization (then `sig` is all
+    /// [`minhash::EMPTY`]). The normalized text and the sorted, deduplicated shingle set stay
+    /// in `scratch`.
+    pub fn sign_into(&self, text: &str, scratch: &mut Scratch, sig: &mut [u32]) -> u32 {
         self.normalizer
             .normalize_into(text, &mut scratch.normalized);
         scratch.shingles.clear();
         self.shingler
             .shingles(&scratch.normalized, &mut scratch.shingles);
+        scratch.shingles.sort_unstable();
+        scratch.shingles.dedup();
         self.minhasher.sign_into(&scratch.shingles, sig);
-        !scratch.shingles.is_empty()
+        scratch.shingles.len() as u32
     }
 }
 
@@ -171,6 +177,8 @@ pub struct DocInfo {
     pub text: Option<String>,
     /// True when nothing was left after normalization.
     pub empty: bool,
+    /// The number of distinct shingles (0 when empty).
+    pub shingles: u32,
     /// The fields the reader was asked to keep ([`crate::input::InputConfig::keep_fields`]).
     pub fields: Vec<(String, serde_json::Value)>,
 }
@@ -342,15 +350,16 @@ pub fn run(
                 .into_par_iter()
                 .zip(signatures[base..].par_chunks_mut(k))
                 .map_init(Scratch::default, |scratch, ((doc, n), sig)| {
-                    let nonempty = signer.sign_into(&doc.text, scratch, sig);
-                    let set = exact.then(|| minhash::to_set(scratch.shingles.clone()));
+                    let shingles = signer.sign_into(&doc.text, scratch, sig);
+                    let set = exact.then(|| scratch.shingles.clone());
                     let info = DocInfo {
                         origin: Location::line(names[n].as_str(), doc.line),
                         chars: doc.text.chars().count(),
                         preview: preview(&doc.text),
                         text: options.keep_text.then_some(doc.text),
                         id: doc.id,
-                        empty: !nonempty,
+                        empty: shingles == 0,
+                        shingles,
                         fields: doc.fields,
                     };
                     (info, set)
@@ -389,11 +398,13 @@ pub fn run(
     // ── verify + cluster ───────────────────────────────────────────────────────────────
     let started = Instant::now();
     progress.start(Stage::Cluster, None);
+    let measure = settings.measure;
     let similarity = |a: u32, b: u32| -> f64 {
+        let (a, b) = (a as usize, b as usize);
         if exact {
-            minhash::jaccard(&sets[a as usize], &sets[b as usize])
+            measure.exact(&sets[a], &sets[b])
         } else {
-            minhash::estimate(sig(a as usize), sig(b as usize))
+            measure.estimate(sig(a), docs[a].shingles, sig(b), docs[b].shingles)
         }
     };
     let mut uf = cluster::link(docs.len(), &buckets, settings.threshold, &similarity);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use mukarrar::cluster::{Representative, Verify};
+use mukarrar::cluster::{Measure, Representative, Verify};
 use mukarrar::input::{self, InputConfig};
 use mukarrar::lsh::{LshParams, Objective};
 use mukarrar::minhash::MinHashConfig;
@@ -164,6 +164,12 @@ impl LshArgs {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Clustering")]
 pub struct ClusterArgs {
+    /// What the threshold applies to: `jaccard` (shared shingles over all shingles) or
+    /// `containment` (shared shingles over the smaller document's shingles, so an excerpt
+    /// matches its whole story).
+    #[arg(long, value_name = "MEASURE", default_value = "jaccard")]
+    pub measure: Measure,
+
     /// How a candidate pair's similarity is measured: `estimate` from the signatures, or
     /// `exact` over the shingle sets (keeps every set in memory).
     #[arg(long, value_name = "HOW", default_value = "estimate")]
@@ -194,6 +200,7 @@ pub fn settings(
         threshold: lsh.threshold,
         objective: lsh.lsh_objective,
         lsh: lsh.params(sig.num_perm)?,
+        measure: cluster.measure,
         verify: cluster.verify,
         representative: cluster.representative,
     };

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::lsh::Bucket;
+use crate::minhash;
 pub use union_find::UnionFind;
 
 /// How a candidate pair's similarity is measured.
@@ -52,6 +53,79 @@ impl FromStr for Verify {
             "exact" => Ok(Verify::Exact),
             _ => Err(format!(
                 "unknown verification `{s}` (expected estimate or exact)"
+            )),
+        }
+    }
+}
+
+/// What similarity a pair is measured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// Jaccard: |A ∩ B| / |A ∪ B|.
+    #[default]
+    Jaccard,
+    /// Containment of the smaller set: |A ∩ B| / min(|A|, |B|). An excerpt that keeps most of
+    /// a story scores high against the whole story.
+    Containment,
+}
+
+impl Measure {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Jaccard => "jaccard",
+            Measure::Containment => "containment",
+        }
+    }
+
+    /// The measure over two sorted, deduplicated shingle sets.
+    pub fn exact(self, a: &[u64], b: &[u64]) -> f64 {
+        match self {
+            Measure::Jaccard => minhash::jaccard(a, b),
+            Measure::Containment => {
+                let smaller = a.len().min(b.len());
+                if smaller == 0 {
+                    0.0
+                } else {
+                    minhash::intersection(a, b) as f64 / smaller as f64
+                }
+            }
+        }
+    }
+
+    /// The measure estimated from two signatures and the sizes of their shingle sets: the
+    /// Jaccard estimate `J` gives |A ∩ B| ≈ J (|A| + |B|) / (1 + J).
+    pub fn estimate(self, a: &[u32], size_a: u32, b: &[u32], size_b: u32) -> f64 {
+        let j = minhash::estimate(a, b);
+        match self {
+            Measure::Jaccard => j,
+            Measure::Containment => {
+                let smaller = size_a.min(size_b);
+                if smaller == 0 {
+                    return 0.0;
+                }
+                let inter = j * (size_a as f64 + size_b as f64) / (1.0 + j);
+                (inter / smaller as f64).min(1.0)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Measure {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Measure, String> {
+        match s {
+            "jaccard" => Ok(Measure::Jaccard),
+            "containment" => Ok(Measure::Containment),
+            _ => Err(format!(
+                "unknown measure `{s}` (expected jaccard or containment)"
             )),
         }
     }
@@ -227,6 +301,29 @@ mod tests {
         let g = uf.groups();
         assert_eq!(g.len(), 1);
         assert_eq!(g[0], (0..n).filter(|x| x % 2 == 0).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn containment_estimate_follows_the_sets() {
+        use crate::minhash::{MinHashConfig, MinHasher};
+        let m = MinHasher::new(MinHashConfig {
+            num_perm: 256,
+            seed: 3,
+        });
+        let whole: Vec<u64> = (0..1000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let excerpt = &whole[..600];
+        let (a, b) = (m.sign(&whole), m.sign(excerpt));
+        let exact = Measure::Containment.exact(
+            &minhash::to_set(whole.clone()),
+            &minhash::to_set(excerpt.to_vec()),
+        );
+        assert_eq!(exact, 1.0);
+        let est = Measure::Containment.estimate(&a, 1000, &b, 600);
+        assert!((est - 1.0).abs() < 0.1, "{est}");
+        let j = Measure::Jaccard.estimate(&a, 1000, &b, 600);
+        assert!((j - 0.6).abs() < 0.1, "{j}");
     }
 
     #[test]
