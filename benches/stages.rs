@@ -129,8 +129,8 @@ fn stages(c: &mut Criterion) {
                     &signatures[b as usize * k..(b as usize + 1) * k],
                 )
             };
-            let mut uf = cluster::link(texts.len(), &buckets, 0.5, &sim);
-            cluster::groups(&mut uf, cluster::Representative::First, &|_| 0, &sim)
+            let mut uf = cluster::link(texts.len(), &buckets, &|a, b| sim(a, b) >= 0.5);
+            cluster::groups(uf.groups(), cluster::Representative::First, &|_| 0, &sim)
         })
     });
     g.bench_function("end_to_end", |b| {

@@ -92,6 +92,119 @@ where
     }
 }
 
+/// Whether a case is a false merge or a false split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseKind {
+    /// Two documents with different labels ended in one cluster.
+    FalseMerge,
+    /// Documents with one label ended in different clusters.
+    FalseSplit,
+}
+
+/// One error of a clustering, as a pair of documents.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Merge or split.
+    pub kind: CaseKind,
+    /// One document (index).
+    pub a: usize,
+    /// The other document (index).
+    pub b: usize,
+    /// Their similarity.
+    pub similarity: f64,
+}
+
+/// The errors of `predicted` against `truth`, one pair per error:
+///
+/// - for every predicted cluster holding several labels, and every two labels in it, the most
+///   similar pair across the two labels (the link that most likely made the merge); ordered
+///   most similar first;
+/// - for every label split over several predicted clusters, and every two of its fragments,
+///   the most similar pair across the two fragments (how close they came to being joined);
+///   ordered least similar first.
+///
+/// At most `limit` of each kind are returned.
+pub fn explain<A, B>(
+    truth: &[A],
+    predicted: &[B],
+    similarity: impl Fn(usize, usize) -> f64,
+    limit: usize,
+) -> Vec<Case>
+where
+    A: Eq + std::hash::Hash + Ord,
+    B: Eq + std::hash::Hash + Ord,
+{
+    use std::collections::BTreeMap;
+    let mut by_pred: BTreeMap<&B, Vec<usize>> = BTreeMap::new();
+    let mut by_truth: BTreeMap<&A, Vec<usize>> = BTreeMap::new();
+    for (i, (a, b)) in truth.iter().zip(predicted).enumerate() {
+        by_pred.entry(b).or_default().push(i);
+        by_truth.entry(a).or_default().push(i);
+    }
+    // Best pair per (group key, part x, part y), where parts are labels within a cluster or
+    // clusters within a label.
+    fn best_pairs<K: Ord>(
+        members: &[usize],
+        part: impl Fn(usize) -> K,
+        similarity: &impl Fn(usize, usize) -> f64,
+        kind: CaseKind,
+        out: &mut Vec<Case>,
+    ) {
+        let mut best: BTreeMap<(K, K), Case> = BTreeMap::new();
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (pi, pj) = (part(i), part(j));
+                if pi == pj {
+                    continue;
+                }
+                let key = if pi < pj { (pi, pj) } else { (pj, pi) };
+                let s = similarity(i, j);
+                let case = Case {
+                    kind,
+                    a: i,
+                    b: j,
+                    similarity: s,
+                };
+                best.entry(key)
+                    .and_modify(|c| {
+                        if s > c.similarity {
+                            *c = case;
+                        }
+                    })
+                    .or_insert(case);
+            }
+        }
+        out.extend(best.into_values());
+    }
+    let mut merges = Vec::new();
+    for members in by_pred.values().filter(|m| m.len() > 1) {
+        best_pairs(
+            members,
+            |i| &truth[i],
+            &similarity,
+            CaseKind::FalseMerge,
+            &mut merges,
+        );
+    }
+    let mut splits = Vec::new();
+    for members in by_truth.values().filter(|m| m.len() > 1) {
+        best_pairs(
+            members,
+            |i| &predicted[i],
+            &similarity,
+            CaseKind::FalseSplit,
+            &mut splits,
+        );
+    }
+    merges.sort_by(|x, y| y.similarity.total_cmp(&x.similarity).then(x.a.cmp(&y.a)));
+    splits.sort_by(|x, y| x.similarity.total_cmp(&y.similarity).then(x.a.cmp(&y.a)));
+    merges.truncate(limit);
+    splits.truncate(limit);
+    merges.extend(splits);
+    merges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +231,38 @@ mod tests {
         // sklearn.metrics.adjusted_rand_score([0,0,1,1], [0,0,1,2]) = 0.5714285714285715
         let s = score(&[0, 0, 1, 1], &[0, 0, 1, 2]);
         assert!((s.ari - 0.571_428_571_428_571_5).abs() < 1e-12, "{}", s.ari);
+    }
+
+    #[test]
+    fn explain_finds_the_linking_pair_and_the_closest_split() {
+        // truth: {0,1,2} {3}; predicted: {0,1,3} {2}
+        let truth = [0, 0, 0, 1];
+        let predicted = [7, 7, 9, 7];
+        let sim = |a: usize, b: usize| match (a.min(b), a.max(b)) {
+            (0, 3) => 0.6,
+            (1, 3) => 0.8,
+            (0, 2) => 0.3,
+            (1, 2) => 0.4,
+            _ => 0.9,
+        };
+        let cases = explain(&truth, &predicted, sim, 10);
+        assert_eq!(
+            cases,
+            vec![
+                Case {
+                    kind: CaseKind::FalseMerge,
+                    a: 1,
+                    b: 3,
+                    similarity: 0.8
+                },
+                Case {
+                    kind: CaseKind::FalseSplit,
+                    a: 1,
+                    b: 2,
+                    similarity: 0.4
+                },
+            ]
+        );
     }
 
     #[test]

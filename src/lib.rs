@@ -13,7 +13,9 @@ pub mod normalize;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod settings;
 pub mod shingle;
+pub mod signature;
 
 pub use document::Document;
 pub use error::{Error, Location, RecordError, Result};

@@ -13,154 +13,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{self, Group, Measure, Representative, Verify};
+use crate::cluster::{self, Group, Verify};
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
-use crate::lsh::{self, LshParams, Objective};
-use crate::minhash::{self, MinHashConfig, MinHasher};
-use crate::normalize::{Normalizer, Profile};
+use crate::lsh;
+use crate::minhash;
 use crate::progress::{Progress, Stage};
-use crate::shingle::{ShingleConfig, ShingleKind, Shingler};
+use crate::settings::{Linkage, Signed, Traits};
 
-/// Every setting that shapes a run's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Settings {
-    /// Normalization profile.
-    #[serde(with = "profile_name")]
-    pub profile: Profile,
-    /// Shingle kind, size and seed.
-    pub shingle: ShingleConfig,
-    /// Signature length and seed.
-    pub minhash: MinHashConfig,
-    /// Similarity a pair must reach to be kept.
-    pub threshold: f64,
-    /// How bands × rows were chosen (informational when `lsh` was given explicitly).
-    pub objective: Objective,
-    /// Bands × rows.
-    pub lsh: LshParams,
-    /// What similarity the threshold applies to.
-    pub measure: Measure,
-    /// How candidate pairs are verified.
-    pub verify: Verify,
-    /// How each cluster's representative is chosen.
-    pub representative: Representative,
-}
-
-/// (De)serializes a [`Profile`] by its name.
-mod profile_name {
-    use super::Profile;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(p.name())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
-        let name = String::deserialize(d)?;
-        name.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// The default similarity threshold.
-pub const DEFAULT_THRESHOLD: f64 = 0.5;
-
-impl Default for Settings {
-    fn default() -> Settings {
-        let minhash = MinHashConfig::default();
-        Settings {
-            profile: Profile::Default,
-            shingle: ShingleConfig::default(),
-            minhash,
-            threshold: DEFAULT_THRESHOLD,
-            objective: Objective::Area,
-            lsh: LshParams::choose(DEFAULT_THRESHOLD, minhash.num_perm, Objective::Area),
-            measure: Measure::Jaccard,
-            verify: Verify::Estimate,
-            representative: Representative::First,
-        }
-    }
-}
-
-impl Settings {
-    /// Settings for `threshold` and `num_perm` with bands × rows chosen by `objective`; the
-    /// rest at defaults.
-    pub fn with_threshold(threshold: f64, num_perm: usize, objective: Objective) -> Settings {
-        Settings {
-            minhash: MinHashConfig {
-                num_perm,
-                ..MinHashConfig::default()
-            },
-            threshold,
-            objective,
-            lsh: LshParams::choose(threshold, num_perm, objective),
-            ..Settings::default()
-        }
-    }
-
-    /// Checks every setting; the message names the flag to change.
-    pub fn validate(&self) -> Result<()> {
-        let check = |r: std::result::Result<(), String>| r.map_err(Error::Config);
-        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
-            return Err(Error::Config(format!(
-                "--threshold {} is out of range (greater than 0, at most 1)",
-                self.threshold
-            )));
-        }
-        check(self.shingle.validate())?;
-        check(self.minhash.validate())?;
-        check(self.lsh.validate(self.minhash.num_perm))?;
-        Ok(())
-    }
-}
-
-/// Per-document work shared by every command: normalize, shingle, sign.
-#[derive(Debug, Clone)]
-pub struct Signer {
-    normalizer: Normalizer,
-    shingler: Shingler,
-    minhasher: MinHasher,
-}
-
-/// Reusable buffers for [`Signer::sign_into`], one per thread.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    /// The normalized text of the last document signed.
-    pub normalized: String,
-    /// The shingle hashes of the last document signed.
-    pub shingles: Vec<u64>,
-}
-
-impl Signer {
-    /// A signer for `settings` (which must be valid).
-    pub fn new(settings: &Settings) -> Signer {
-        Signer {
-            normalizer: Normalizer::new(settings.profile),
-            shingler: Shingler::new(settings.shingle),
-            minhasher: MinHasher::new(settings.minhash),
-        }
-    }
-
-    /// The signature length.
-    pub fn num_perm(&self) -> usize {
-        self.minhasher.num_perm()
-    }
-
-    /// Normalizes, shingles and signs `text` into `sig`, and returns the number of distinct
-    /// shingles: 0 when the text is empty after normalization (then `sig` is all
-    /// [`minhash::EMPTY`]). The normalized text and the sorted, deduplicated shingle set stay
-    /// in `scratch`.
-    pub fn sign_into(&self, text: &str, scratch: &mut Scratch, sig: &mut [u32]) -> u32 {
-        self.normalizer
-            .normalize_into(text, &mut scratch.normalized);
-        scratch.shingles.clear();
-        self.shingler
-            .shingles(&scratch.normalized, &mut scratch.shingles);
-        scratch.shingles.sort_unstable();
-        scratch.shingles.dedup();
-        self.minhasher.sign_into(&scratch.shingles, sig);
-        scratch.shingles.len() as u32
-    }
-}
+pub use crate::settings::{Settings, DEFAULT_THRESHOLD};
+pub use crate::signature::{Scratch, Signer};
 
 /// What is kept of each document for the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,8 +39,10 @@ pub struct DocInfo {
     pub text: Option<String>,
     /// True when nothing was left after normalization.
     pub empty: bool,
-    /// The number of distinct shingles (0 when empty).
-    pub shingles: u32,
+    /// What verification needs besides the signature.
+    pub traits: Traits,
+    /// The hashes of the words of a short text, in order (empty for long texts).
+    pub words: Box<[u64]>,
     /// The fields the reader was asked to keep ([`crate::input::InputConfig::keep_fields`]).
     pub fields: Vec<(String, serde_json::Value)>,
 }
@@ -211,6 +75,9 @@ pub struct RunOptions {
     pub skip_invalid: bool,
     /// Keep each document's whole original text in [`DocInfo::text`].
     pub keep_text: bool,
+    /// Keep the signatures (and, with `--verify exact`, the shingle sets) in the outcome, so
+    /// that [`Outcome::similarity`] can compare any two documents afterwards.
+    pub keep_signatures: bool,
 }
 
 /// The result of a run.
@@ -224,6 +91,28 @@ pub struct Outcome {
     pub groups: Vec<Group>,
     /// Counts and timings.
     pub stats: Stats,
+    /// Signatures, `num_perm` values per document (empty unless
+    /// [`RunOptions::keep_signatures`]).
+    pub signatures: Vec<u32>,
+    /// Shingle sets with `--verify exact` (empty unless [`RunOptions::keep_signatures`]).
+    pub sets: Vec<Vec<u64>>,
+}
+
+impl Outcome {
+    /// The similarity of documents `a` and `b` as the run measured it, when the signatures
+    /// were kept ([`RunOptions::keep_signatures`]).
+    pub fn similarity(&self, a: usize, b: usize) -> Option<f64> {
+        let k = self.settings.minhash.num_perm;
+        let signed = |i: usize| -> Option<Signed<'_>> {
+            Some(Signed {
+                sig: self.signatures.get(i * k..(i + 1) * k)?,
+                traits: self.docs[i].traits,
+                words: &self.docs[i].words,
+                set: self.sets.get(i).map(Vec::as_slice),
+            })
+        };
+        Some(self.settings.similarity(&signed(a)?, &signed(b)?))
+    }
 }
 
 const BATCH: usize = 512;
@@ -350,7 +239,7 @@ pub fn run(
                 .into_par_iter()
                 .zip(signatures[base..].par_chunks_mut(k))
                 .map_init(Scratch::default, |scratch, ((doc, n), sig)| {
-                    let shingles = signer.sign_into(&doc.text, scratch, sig);
+                    let traits = signer.sign_into(&doc.text, scratch, sig);
                     let set = exact.then(|| scratch.shingles.clone());
                     let info = DocInfo {
                         origin: Location::line(names[n].as_str(), doc.line),
@@ -358,8 +247,9 @@ pub fn run(
                         preview: preview(&doc.text),
                         text: options.keep_text.then_some(doc.text),
                         id: doc.id,
-                        empty: shingles == 0,
-                        shingles,
+                        empty: traits.is_empty(),
+                        traits,
+                        words: scratch.words.as_slice().into(),
                         fields: doc.fields,
                     };
                     (info, set)
@@ -398,19 +288,23 @@ pub fn run(
     // ── verify + cluster ───────────────────────────────────────────────────────────────
     let started = Instant::now();
     progress.start(Stage::Cluster, None);
-    let measure = settings.measure;
-    let similarity = |a: u32, b: u32| -> f64 {
-        let (a, b) = (a as usize, b as usize);
-        if exact {
-            measure.exact(&sets[a], &sets[b])
-        } else {
-            measure.estimate(sig(a), docs[a].shingles, sig(b), docs[b].shingles)
+    let signed = |i: u32| Signed {
+        sig: sig(i as usize),
+        traits: docs[i as usize].traits,
+        words: &docs[i as usize].words,
+        set: exact.then(|| sets[i as usize].as_slice()),
+    };
+    let similarity = |a: u32, b: u32| settings.similarity(&signed(a), &signed(b));
+    let linked = |a: u32, b: u32| settings.linked(&signed(a), &signed(b));
+    let clusters = match settings.linkage {
+        Linkage::Single => cluster::link(docs.len(), &buckets, &linked).groups(),
+        Linkage::Representative => {
+            cluster::link_representative(docs.len(), &buckets, &similarity, &linked)
         }
     };
-    let mut uf = cluster::link(docs.len(), &buckets, settings.threshold, &similarity);
     drop(buckets);
     let groups = cluster::groups(
-        &mut uf,
+        clusters,
         settings.representative,
         &|i| docs[i as usize].chars,
         &similarity,
@@ -424,11 +318,18 @@ pub fn run(
         started.elapsed().as_secs_f64(),
     ));
 
+    let (signatures, sets) = if options.keep_signatures {
+        (signatures, sets)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(Outcome {
         settings: settings.clone(),
         docs,
         groups,
         stats,
+        signatures,
+        sets,
     })
 }
 
@@ -457,14 +358,4 @@ pub fn cluster_texts(texts: &[&str], settings: &Settings) -> Result<Outcome> {
         &RunOptions::default(),
         &crate::progress::NoProgress,
     )
-}
-
-impl ShingleKind {
-    /// The default size for this kind.
-    pub fn default_n(self) -> usize {
-        match self {
-            ShingleKind::Word => 3,
-            ShingleKind::Char => 5,
-        }
-    }
 }

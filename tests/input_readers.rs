@@ -133,8 +133,8 @@ fn jsonl_mixed_fixture() {
         (doc.id.as_str(), doc.text.as_str(), doc.line),
         ("11", "no id", 11)
     );
-    // Line 12: an empty title still counts as present.
-    assert_eq!(ok(&items[9]).text, "\nt");
+    // Line 12: an empty title counts as present but adds no line: the text is the first line.
+    assert_eq!(ok(&items[9]).text, "t");
     // Line 13: invalid UTF-8 at byte 9 of the line.
     assert_eq!(
         record_err(&items[10], at(&path, 13)),

@@ -12,8 +12,9 @@ use mukarrar::input::{self, InputConfig};
 use mukarrar::lsh::{LshParams, Objective};
 use mukarrar::minhash::MinHashConfig;
 use mukarrar::normalize::Profile;
-use mukarrar::pipeline::{Input, Settings, DEFAULT_THRESHOLD};
+use mukarrar::pipeline::Input;
 use mukarrar::report;
+use mukarrar::settings::{self, Lead, Linkage, Settings, ShortText, DEFAULT_THRESHOLD};
 use mukarrar::shingle::{ShingleConfig, ShingleKind};
 
 /// Input format names on the command line.
@@ -108,6 +109,40 @@ pub struct SignatureArgs {
     #[arg(long, value_name = "N")]
     pub ngram: Option<usize>,
 
+    /// Keep title tags: by default a short label before `:`, `|` or `..` at the start of the
+    /// first line (`عاجل |`, `بالفيديو..`) and a short attribution at its end (`- واس`,
+    /// `(صور)`) are removed before normalizing.
+    #[arg(long)]
+    pub keep_title_tags: bool,
+
+    /// Texts of fewer words than this are short: they are compared by their sets of words,
+    /// against --short-threshold, only with other short texts, and never when their numbers
+    /// differ. 0 treats every text as long.
+    #[arg(long, value_name = "WORDS", default_value_t = settings::DEFAULT_SHORT_WORDS)]
+    pub short_words: usize,
+
+    /// Similarity two short texts must reach.
+    #[arg(long, value_name = "T", default_value_t = settings::DEFAULT_SHORT_THRESHOLD)]
+    pub short_threshold: f64,
+
+    /// Compare short texts even when their numbers (digits, Arabic ordinal words) differ.
+    #[arg(long)]
+    pub ignore_numbers: bool,
+
+    /// Two short texts sharing a run of this many consecutive words (and at least 70% of the
+    /// shorter one) are duplicates even below --short-threshold; 0 turns the rule off.
+    #[arg(long, value_name = "WORDS", default_value_t = ShortText::default().run_words)]
+    pub short_run_words: usize,
+
+    /// Opening words of a long text whose shingles count --lead-weight times; 0 turns lead
+    /// weighting off.
+    #[arg(long, value_name = "WORDS", default_value_t = Lead::default().words)]
+    pub lead_words: usize,
+
+    /// How many times each shingle of the lead counts.
+    #[arg(long, value_name = "W", default_value_t = Lead::default().weight)]
+    pub lead_weight: usize,
+
     /// Signature length (MinHash permutations): more is more accurate and slower.
     #[arg(long, value_name = "K", default_value_t = MinHashConfig::default().num_perm)]
     pub num_perm: usize,
@@ -122,7 +157,7 @@ pub struct SignatureArgs {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Matching")]
 pub struct LshArgs {
-    /// Similarity (Jaccard of shingle sets, 0–1) at which two documents are duplicates.
+    /// Similarity (Jaccard of shingle sets, 0–1) at which two long documents are duplicates.
     #[arg(short, long, value_name = "T", default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
 
@@ -141,10 +176,11 @@ pub struct LshArgs {
 }
 
 impl LshArgs {
-    /// Bands × rows for a signature of `num_perm` slots.
-    pub fn params(&self, num_perm: usize) -> anyhow::Result<LshParams> {
+    /// Bands × rows for a signature of `num_perm` slots, finding candidates down to
+    /// `threshold`.
+    pub fn params(&self, threshold: f64, num_perm: usize) -> anyhow::Result<LshParams> {
         let p = match (self.bands, self.rows) {
-            (None, None) => LshParams::choose(self.threshold, num_perm, self.lsh_objective),
+            (None, None) => LshParams::choose(threshold, num_perm, self.lsh_objective),
             (Some(b), Some(r)) => LshParams { bands: b, rows: r },
             (Some(b), None) => LshParams {
                 bands: b,
@@ -175,6 +211,12 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "HOW", default_value = "estimate")]
     pub verify: Verify,
 
+    /// How verified pairs form clusters: `single` joins every connected group; with
+    /// `representative` a document joins a cluster only when it matches the cluster's first
+    /// document.
+    #[arg(long, value_name = "HOW", default_value = "single")]
+    pub linkage: Linkage,
+
     /// Which member represents each cluster: the `first` in input order or the `longest`.
     #[arg(long, value_name = "WHICH", default_value = "first")]
     pub representative: Representative,
@@ -186,24 +228,43 @@ pub fn settings(
     lsh: &LshArgs,
     cluster: &ClusterArgs,
 ) -> anyhow::Result<Settings> {
-    let settings = Settings {
+    let seed = sig.seed;
+    let mut settings = Settings {
         profile: sig.profile,
+        title_tags: !sig.keep_title_tags,
         shingle: ShingleConfig {
             kind: sig.shingle,
             n: sig.ngram.unwrap_or(sig.shingle.default_n()),
-            seed: sig.seed,
+            seed,
+        },
+        lead: Lead {
+            words: sig.lead_words,
+            weight: sig.lead_weight,
+        },
+        short: ShortText {
+            words: sig.short_words,
+            shingle: ShingleConfig {
+                seed,
+                ..ShortText::default().shingle
+            },
+            threshold: sig.short_threshold,
+            numbers: !sig.ignore_numbers,
+            run_words: sig.short_run_words,
+            ..ShortText::default()
         },
         minhash: MinHashConfig {
             num_perm: sig.num_perm,
-            seed: sig.seed,
+            seed,
         },
         threshold: lsh.threshold,
         objective: lsh.lsh_objective,
-        lsh: lsh.params(sig.num_perm)?,
+        lsh: LshParams { bands: 1, rows: 1 },
         measure: cluster.measure,
         verify: cluster.verify,
+        linkage: cluster.linkage,
         representative: cluster.representative,
     };
+    settings.lsh = lsh.params(settings.candidate_threshold(), sig.num_perm)?;
     settings.validate()?;
     Ok(settings)
 }

@@ -175,17 +175,12 @@ impl FromStr for Representative {
 /// sequentially, skipping pairs that are already in one component.
 const PARALLEL_BUCKET_LIMIT: usize = 64;
 
-/// Joins every candidate pair (two members of one bucket) whose similarity reaches
-/// `threshold`. `similarity(i, j)` must be symmetric.
-pub fn link(
-    n_docs: usize,
-    buckets: &[Bucket],
-    threshold: f64,
-    similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
-) -> UnionFind {
+/// Every distinct candidate pair (two members of one bucket), `a < b`, sorted, from buckets of
+/// up to `limit` members.
+fn candidate_pairs(buckets: &[Bucket], limit: usize) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = buckets
         .par_iter()
-        .filter(|b| b.members.len() <= PARALLEL_BUCKET_LIMIT)
+        .filter(|b| b.members.len() <= limit)
         .flat_map_iter(|b| {
             let m = &b.members;
             (0..m.len()).flat_map(move |i| (i + 1..m.len()).map(move |j| (m[i], m[j])))
@@ -193,9 +188,20 @@ pub fn link(
         .collect();
     pairs.par_sort_unstable();
     pairs.dedup();
-    let kept: Vec<(u32, u32)> = pairs
+    pairs
+}
+
+/// Joins every candidate pair (two members of one bucket) for which `linked(a, b)` holds:
+/// the clusters are the connected components of the verified pairs. `linked` must be
+/// symmetric.
+pub fn link(
+    n_docs: usize,
+    buckets: &[Bucket],
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+) -> UnionFind {
+    let kept: Vec<(u32, u32)> = candidate_pairs(buckets, PARALLEL_BUCKET_LIMIT)
         .into_par_iter()
-        .filter(|&(a, b)| similarity(a, b) >= threshold)
+        .filter(|&(a, b)| linked(a, b))
         .collect();
     let mut uf = UnionFind::new(n_docs);
     for (a, b) in kept {
@@ -208,13 +214,53 @@ pub fn link(
         let m = &bucket.members;
         for i in 0..m.len() {
             for j in i + 1..m.len() {
-                if uf.find(m[i]) != uf.find(m[j]) && similarity(m[i], m[j]) >= threshold {
+                if uf.find(m[i]) != uf.find(m[j]) && linked(m[i], m[j]) {
                     uf.union(m[i], m[j]);
                 }
             }
         }
     }
     uf
+}
+
+/// Representative linkage: verified pairs are taken from the most similar down, and two
+/// clusters merge only when every member of the merged cluster is linked to its first member
+/// (the representative). Look-alikes then cannot chain distinct stories into one cluster.
+/// Returns the clusters of two or more, each sorted, ordered by first member.
+pub fn link_representative(
+    n_docs: usize,
+    buckets: &[Bucket],
+    similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+) -> Vec<Vec<u32>> {
+    let mut edges: Vec<(f64, u32, u32)> = candidate_pairs(buckets, usize::MAX)
+        .into_par_iter()
+        .filter(|&(a, b)| linked(a, b))
+        .map(|(a, b)| (similarity(a, b), a, b))
+        .collect();
+    edges.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    let mut uf = UnionFind::new(n_docs);
+    let mut members: Vec<Vec<u32>> = (0..n_docs as u32).map(|i| vec![i]).collect();
+    for (_, a, b) in edges {
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        if ra == rb {
+            continue;
+        }
+        let rep = members[ra as usize][0].min(members[rb as usize][0]);
+        let ok = members[ra as usize]
+            .iter()
+            .chain(&members[rb as usize])
+            .all(|&m| m == rep || linked(rep.min(m), rep.max(m)));
+        if ok {
+            uf.union(ra, rb);
+            let root = uf.find(ra);
+            let mut merged = std::mem::take(&mut members[ra as usize]);
+            merged.append(&mut members[rb as usize]);
+            merged.sort_unstable();
+            members[root as usize] = merged;
+        }
+    }
+    uf.groups()
 }
 
 /// One cluster of document indices.
@@ -228,15 +274,15 @@ pub struct Group {
     pub similarities: Vec<f64>,
 }
 
-/// Turns components into groups: picks each representative (`length(i)` is document `i`'s
+/// Turns clusters into groups: picks each representative (`length(i)` is document `i`'s
 /// original text length) and measures every member against it.
 pub fn groups(
-    uf: &mut UnionFind,
+    clusters: Vec<Vec<u32>>,
     representative: Representative,
     length: &(dyn Fn(u32) -> usize + Sync),
     similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
 ) -> Vec<Group> {
-    uf.groups()
+    clusters
         .into_par_iter()
         .map(|members| {
             let rep = match representative {
@@ -286,7 +332,7 @@ mod tests {
         }];
         let sims = [(0, 1, 0.9), (2, 3, 0.4), (1, 2, 0.5)];
         let sim = sim_table(&sims);
-        let mut uf = link(5, &buckets, 0.5, &sim);
+        let mut uf = link(5, &buckets, &|a, b| sim(a, b) >= 0.5);
         assert_eq!(uf.groups(), vec![vec![0, 1, 2]]);
     }
 
@@ -297,7 +343,7 @@ mod tests {
         let buckets = vec![Bucket { band: 0, members }];
         // Even documents are similar to each other; odd ones to nothing.
         let sim = |a: u32, b: u32| if a % 2 == 0 && b % 2 == 0 { 1.0 } else { 0.0 };
-        let mut uf = link(n as usize, &buckets, 0.5, &sim);
+        let mut uf = link(n as usize, &buckets, &|a, b| sim(a, b) >= 0.5);
         let g = uf.groups();
         assert_eq!(g.len(), 1);
         assert_eq!(g[0], (0..n).filter(|x| x % 2 == 0).collect::<Vec<_>>());
@@ -327,17 +373,40 @@ mod tests {
     }
 
     #[test]
+    fn representative_linkage_does_not_chain() {
+        // 0-1 and 1-2 are linked, 0-2 is not: single linkage chains all three,
+        // representative linkage keeps 2 out.
+        let buckets = vec![Bucket {
+            band: 0,
+            members: vec![0, 1, 2],
+        }];
+        let sims = [(0, 1, 0.9), (1, 2, 0.8), (0, 2, 0.2)];
+        let sim = sim_table(&sims);
+        let linked = |a: u32, b: u32| sim(a, b) >= 0.5;
+        assert_eq!(link(3, &buckets, &linked).groups(), vec![vec![0, 1, 2]]);
+        assert_eq!(
+            link_representative(3, &buckets, &sim, &linked),
+            vec![vec![0, 1]]
+        );
+    }
+
+    #[test]
     fn representative_choice() {
         let mut uf = UnionFind::new(3);
         uf.union(0, 1);
         uf.union(1, 2);
         let lens = [5usize, 9, 9];
         let sim = |_a: u32, _b: u32| 0.75;
-        let first = groups(&mut uf, Representative::First, &|i| lens[i as usize], &sim);
+        let first = groups(
+            uf.groups(),
+            Representative::First,
+            &|i| lens[i as usize],
+            &sim,
+        );
         assert_eq!(first[0].representative, 0);
         assert_eq!(first[0].similarities, vec![1.0, 0.75, 0.75]);
         let longest = groups(
-            &mut uf,
+            uf.groups(),
             Representative::Longest,
             &|i| lens[i as usize],
             &sim,

@@ -157,6 +157,7 @@ fn take_text(
     location: impl Fn() -> Location,
 ) -> Result<String> {
     let mut text: Option<String> = None;
+    let mut present = false;
     for path in &fields.text {
         let piece = match path.get_mut(object) {
             None | Some(Value::Null) => continue,
@@ -169,6 +170,12 @@ fn take_text(
                 ))
             }
         };
+        present = true;
+        // An empty field adds nothing, not even a line break: a record with an empty title
+        // has its text as its first line.
+        if piece.is_empty() {
+            continue;
+        }
         match &mut text {
             None => text = Some(piece),
             Some(text) => {
@@ -177,6 +184,9 @@ fn take_text(
                 text.push_str(&piece);
             }
         }
+    }
+    if present && text.is_none() {
+        text = Some(String::new());
     }
     text.ok_or_else(|| {
         record_error(

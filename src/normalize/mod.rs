@@ -48,6 +48,7 @@ mod pass;
 mod reference;
 mod rules;
 mod table;
+pub mod title;
 
 use rules::RuleDef;
 use table::Compiled;

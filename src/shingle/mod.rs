@@ -30,6 +30,16 @@ impl ShingleKind {
     }
 }
 
+impl ShingleKind {
+    /// The default size for this kind.
+    pub fn default_n(self) -> usize {
+        match self {
+            ShingleKind::Word => 3,
+            ShingleKind::Char => 5,
+        }
+    }
+}
+
 impl fmt::Display for ShingleKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

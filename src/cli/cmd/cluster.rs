@@ -47,6 +47,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let options = RunOptions {
         skip_invalid: args.input.skip_invalid,
         keep_text: false,
+        keep_signatures: false,
     };
     let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
 

@@ -1,10 +1,8 @@
 //! `mukarrar eval`: cluster labelled files and score the result against the labels.
 
-use std::collections::HashMap;
-
 use anyhow::bail;
-use mukarrar::eval::{self, Scores};
-use mukarrar::pipeline::{self, RunOptions};
+use mukarrar::eval::{self, Case, CaseKind, Scores};
+use mukarrar::pipeline::{self, Outcome, RunOptions, Settings};
 use serde::Serialize;
 
 use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
@@ -15,12 +13,15 @@ use crate::cli::{output, Global, Status};
 ///
 /// Each record carries a group label (--group-field); records with equal labels are
 /// duplicates of each other. Prints pairwise precision, recall, F1 and the adjusted Rand
-/// index of the clustering that the given settings produce, per file and over all files.
+/// index of the clustering that the given settings produce, for each file. --explain N adds
+/// the N worst false merges (most similar pairs of different groups that were joined) and
+/// false splits (pieces of one group that were not joined, least similar first), with the
+/// first words of both texts and their similarity.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar eval samples/labelled.jsonl
   mukarrar eval dev/articles.jsonl.gz dev/headlines.jsonl.gz --format json
-  mukarrar eval dev/headlines.jsonl.gz --shingle char --ngram 4 --threshold 0.6")]
+  mukarrar eval dev/headlines.jsonl.gz --explain 10 --threshold 0.6")]
 pub struct Args {
     /// Labelled input files; each is clustered and scored on its own.
     #[arg(value_name = "FILE", required = true)]
@@ -29,6 +30,10 @@ pub struct Args {
     /// Field holding each record's group label.
     #[arg(long, value_name = "FIELD", default_value = "group")]
     pub group_field: String,
+
+    /// Show the N worst false merges and the N worst false splits of each file.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub explain: usize,
 
     /// Output format: text or json.
     #[arg(short, long, value_name = "FORMAT", default_value = "text")]
@@ -54,10 +59,56 @@ pub enum EvalFormat {
 }
 
 #[derive(Debug, Serialize)]
+struct Side {
+    id: String,
+    group: String,
+    preview: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Explained {
+    kind: CaseKind,
+    similarity: f64,
+    a: Side,
+    b: Side,
+}
+
+#[derive(Debug, Serialize)]
 struct FileScores {
     file: String,
     #[serde(flatten)]
     scores: Scores,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cases: Vec<Explained>,
+}
+
+#[derive(Debug, Serialize)]
+struct EvalReport<'a> {
+    settings: &'a Settings,
+    results: Vec<FileScores>,
+}
+
+/// Labels of each document: (truth, predicted cluster = first member's position).
+fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<String>, Vec<u64>)> {
+    let mut truth = Vec::with_capacity(outcome.docs.len());
+    for doc in &outcome.docs {
+        match doc.fields.first() {
+            Some((_, serde_json::Value::String(s))) => truth.push(s.clone()),
+            Some((_, v)) if !v.is_null() => truth.push(v.to_string()),
+            _ => bail!(
+                "{}: record `{}` has no `{field}` field (set --group-field); in {file}",
+                doc.origin,
+                doc.id,
+            ),
+        }
+    }
+    let mut predicted: Vec<u64> = (0..outcome.docs.len() as u64).collect();
+    for g in &outcome.groups {
+        for &m in &g.members {
+            predicted[m as usize] = g.members[0] as u64;
+        }
+    }
+    Ok((truth, predicted))
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
@@ -72,57 +123,89 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         let options = RunOptions {
             skip_invalid: args.input.skip_invalid,
             keep_text: false,
+            keep_signatures: args.explain > 0,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
-        let mut truth = Vec::with_capacity(outcome.docs.len());
-        for doc in &outcome.docs {
-            match doc.fields.first() {
-                Some((_, v)) if !v.is_null() => truth.push(v.to_string()),
-                _ => bail!(
-                    "{}: record `{}` has no `{}` field (set --group-field)",
-                    doc.origin,
-                    doc.id,
-                    args.group_field
-                ),
-            }
-        }
-        let mut predicted: Vec<u64> = (0..outcome.docs.len() as u64).collect();
-        for g in &outcome.groups {
-            for &m in &g.members {
-                predicted[m as usize] = g.members[0] as u64;
-            }
-        }
+        let (truth, predicted) = labels(&outcome, file, &args.group_field)?;
+        let scores = eval::score(&truth, &predicted);
+        let cases = if args.explain > 0 {
+            let sim = |a: usize, b: usize| outcome.similarity(a, b).unwrap_or(f64::NAN);
+            eval::explain(&truth, &predicted, sim, args.explain)
+                .into_iter()
+                .map(|c: Case| {
+                    let side = |i: usize| Side {
+                        id: outcome.docs[i].id.clone(),
+                        group: truth[i].clone(),
+                        preview: outcome.docs[i].preview.clone(),
+                    };
+                    Explained {
+                        kind: c.kind,
+                        similarity: c.similarity,
+                        a: side(c.a),
+                        b: side(c.b),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         results.push(FileScores {
             file: file.clone(),
-            scores: eval::score(&truth, &predicted),
+            scores,
+            cases,
         });
     }
     let text = match args.format {
         EvalFormat::Json => {
-            let mut map = HashMap::new();
-            map.insert("settings", serde_json::to_value(&settings)?);
-            map.insert("results", serde_json::to_value(&results)?);
-            serde_json::to_string_pretty(&map)? + "\n"
+            let report = EvalReport {
+                settings: &settings,
+                results,
+            };
+            serde_json::to_string_pretty(&report)? + "\n"
         }
-        EvalFormat::Text => {
-            let mut s = format!(
-                "{:<40} {:>6} {:>9} {:>9} {:>9} {:>9}\n",
-                "file", "docs", "precision", "recall", "F1", "ARI"
-            );
-            for r in &results {
-                s.push_str(&format!(
-                    "{:<40} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>9.4}\n",
-                    r.file,
-                    r.scores.documents,
-                    r.scores.precision,
-                    r.scores.recall,
-                    r.scores.f1,
-                    r.scores.ari
-                ));
-            }
-            s
-        }
+        EvalFormat::Text => text(&results),
     };
     output::write_to(None, |w| w.write_all(text.as_bytes()))?;
     Ok(Status::Ok)
+}
+
+fn text(results: &[FileScores]) -> String {
+    let width = results
+        .iter()
+        .map(|r| r.file.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut s = format!(
+        "{:<width$} {:>6} {:>9} {:>9} {:>9} {:>9}\n",
+        "file", "docs", "precision", "recall", "F1", "ARI"
+    );
+    for r in results {
+        s.push_str(&format!(
+            "{:<width$} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>9.4}\n",
+            r.file,
+            r.scores.documents,
+            r.scores.precision,
+            r.scores.recall,
+            r.scores.f1,
+            r.scores.ari
+        ));
+    }
+    for r in results.iter().filter(|r| !r.cases.is_empty()) {
+        s.push_str(&format!("\n{}:\n", r.file));
+        for c in &r.cases {
+            let kind = match c.kind {
+                CaseKind::FalseMerge => "false merge",
+                CaseKind::FalseSplit => "false split",
+            };
+            s.push_str(&format!("  {kind}, similarity {:.3}\n", c.similarity));
+            for side in [&c.a, &c.b] {
+                s.push_str(&format!(
+                    "    {} [{}] {}\n",
+                    side.id, side.group, side.preview
+                ));
+            }
+        }
+    }
+    s
 }

@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
-    let p = args.lsh.params(args.num_perm)?;
+    let p = args.lsh.params(args.lsh.threshold, args.num_perm)?;
     let t = args.lsh.threshold;
     let mut out = String::new();
     out.push_str(&format!(

@@ -1,0 +1,391 @@
+//! Every setting that shapes a result, its defaults, and the one rule that decides whether two
+//! signed documents are duplicates.
+//!
+//! The defaults were chosen by measurement on labelled Arabic news (BENCHMARKS.md, "Quality"):
+//!
+//! - **Title tags** (`عاجل | …`, `… - واس`, `… (صور)`) are removed from the first line before
+//!   normalization ([`crate::normalize::title`]).
+//! - **Length-adaptive shingles.** A text of fewer than [`ShortText::words`] words (a headline,
+//!   a teaser) is compared only with other short texts, exactly, by its words: by the Jaccard
+//!   similarity of the word sets against its own, higher threshold, or by a long shared run of
+//!   words (a headline whose subject was reworded); and two short texts that hold different
+//!   numbers (`إضافة أولى` / `إضافة ثانية`, `مقتل 3` / `مقتل 5`) are never duplicates. MinHash
+//!   only proposes the candidates. A longer text is compared by word 3-grams.
+//! - **Lead weighting.** In a longer text the shingles of the first [`Lead::words`] words count
+//!   [`Lead::weight`] times. A story is identified by its lead, while outlets append their own
+//!   footers, "read also" lists and tag lines at the end: weighting the lead keeps two
+//!   different short stories in one outlet's template apart, and two copies of one story under
+//!   different templates together.
+//!
+//! Every rule here is a function of one document or of one pair, never of the rest of the
+//! corpus, so a batch run, an incremental index, a streaming filter and a distributed job that
+//! share these settings reach the same decisions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{Measure, Representative, Verify};
+use crate::error::{Error, Result};
+use crate::lsh::{LshParams, Objective};
+use crate::minhash::MinHashConfig;
+use crate::normalize::Profile;
+use crate::shingle::{ShingleConfig, ShingleKind};
+
+/// How short texts are told apart from long ones, and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShortText {
+    /// A text with fewer words than this (after normalization) is short; 0 turns the short
+    /// regime off.
+    pub words: usize,
+    /// Shingles of short texts.
+    pub shingle: ShingleConfig,
+    /// The similarity two short texts must reach.
+    pub threshold: f64,
+    /// Two short texts that both hold numbers (digits and Arabic ordinal words), and not the
+    /// same sequence of them, are never duplicates.
+    pub numbers: bool,
+    /// Two short texts that share a run of at least this many consecutive words, covering at
+    /// least [`run_share`](Self::run_share) of the shorter one, are duplicates whatever their
+    /// word-set similarity (`الأمم المتحدة تحث قادة العالم على …` / `غوتيريش يحث قادة العالم
+    /// على …`); 0 turns the rule off.
+    pub run_words: usize,
+    /// The share of the shorter text that the shared run must cover.
+    pub run_share: f64,
+}
+
+/// Weight of the opening words of a long text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    /// How many opening words form the lead; 0 turns weighting off.
+    pub words: usize,
+    /// How many times each lead shingle counts (1 = no weighting).
+    pub weight: usize,
+}
+
+/// How verified pairs become clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linkage {
+    /// Clusters are the connected groups of verified pairs.
+    #[default]
+    Single,
+    /// A document joins a cluster only when it reaches the threshold against the cluster's
+    /// representative (its first document), so look-alikes cannot chain distinct stories.
+    Representative,
+}
+
+impl Linkage {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Linkage::Single => "single",
+            Linkage::Representative => "representative",
+        }
+    }
+}
+
+impl fmt::Display for Linkage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Linkage {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Linkage, String> {
+        match s {
+            "single" => Ok(Linkage::Single),
+            "representative" => Ok(Linkage::Representative),
+            _ => Err(format!(
+                "unknown linkage `{s}` (expected single or representative)"
+            )),
+        }
+    }
+}
+
+/// Every setting that shapes a run's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Normalization profile.
+    #[serde(with = "profile_name")]
+    pub profile: Profile,
+    /// Remove title tags from the first line before normalizing.
+    pub title_tags: bool,
+    /// Shingles of long texts (kind, size, seed).
+    pub shingle: ShingleConfig,
+    /// Lead weighting of long texts.
+    pub lead: Lead,
+    /// The short-text regime.
+    pub short: ShortText,
+    /// Signature length and seed.
+    pub minhash: MinHashConfig,
+    /// Similarity two long texts must reach.
+    pub threshold: f64,
+    /// How bands × rows were chosen (informational when `lsh` was given explicitly).
+    pub objective: Objective,
+    /// Bands × rows.
+    pub lsh: LshParams,
+    /// What similarity the thresholds apply to.
+    pub measure: Measure,
+    /// How candidate pairs are verified.
+    pub verify: Verify,
+    /// How verified pairs become clusters.
+    pub linkage: Linkage,
+    /// How each cluster's representative is chosen.
+    pub representative: Representative,
+}
+
+/// (De)serializes a [`Profile`] by its name.
+mod profile_name {
+    use super::Profile;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The default threshold of long texts.
+pub const DEFAULT_THRESHOLD: f64 = 0.3;
+/// The default threshold of short texts.
+pub const DEFAULT_SHORT_THRESHOLD: f64 = 0.75;
+/// The default word count below which a text is short.
+pub const DEFAULT_SHORT_WORDS: usize = 25;
+
+impl Default for ShortText {
+    fn default() -> ShortText {
+        ShortText {
+            words: DEFAULT_SHORT_WORDS,
+            shingle: ShingleConfig {
+                kind: ShingleKind::Word,
+                n: 1,
+                seed: ShingleConfig::default().seed,
+            },
+            threshold: DEFAULT_SHORT_THRESHOLD,
+            numbers: true,
+            run_words: 7,
+            run_share: 0.7,
+        }
+    }
+}
+
+impl Default for Lead {
+    fn default() -> Lead {
+        Lead {
+            words: 60,
+            weight: 3,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        let minhash = MinHashConfig::default();
+        Settings {
+            profile: Profile::Default,
+            title_tags: true,
+            shingle: ShingleConfig::default(),
+            lead: Lead::default(),
+            short: ShortText::default(),
+            minhash,
+            threshold: DEFAULT_THRESHOLD,
+            objective: Objective::Area,
+            lsh: LshParams::choose(DEFAULT_THRESHOLD, minhash.num_perm, Objective::Area),
+            measure: Measure::Jaccard,
+            verify: Verify::Estimate,
+            linkage: Linkage::Single,
+            representative: Representative::First,
+        }
+    }
+}
+
+/// What verification needs to know of a signed document besides its signature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Traits {
+    /// Distinct shingles (lead copies included); 0 for a text empty after normalization.
+    pub shingles: u32,
+    /// True for a short text.
+    pub short: bool,
+    /// Fingerprint of the text's sequence of numbers (0 when it holds none, and for long
+    /// texts).
+    pub numbers: u64,
+}
+
+impl Traits {
+    /// True when the text was empty after normalization.
+    pub fn is_empty(&self) -> bool {
+        self.shingles == 0
+    }
+}
+
+fn in_unit(name: &str, v: f64) -> Result<()> {
+    if v > 0.0 && v <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "{name} {v} is out of range (greater than 0, at most 1)"
+        )))
+    }
+}
+
+impl Settings {
+    /// Settings for `threshold` and `num_perm` with bands × rows chosen by `objective`; the
+    /// rest at defaults.
+    pub fn with_threshold(threshold: f64, num_perm: usize, objective: Objective) -> Settings {
+        Settings {
+            minhash: MinHashConfig {
+                num_perm,
+                ..MinHashConfig::default()
+            },
+            threshold,
+            objective,
+            lsh: LshParams::choose(threshold, num_perm, objective),
+            ..Settings::default()
+        }
+    }
+
+    /// The lowest threshold in use: LSH must find candidates down to it.
+    pub fn candidate_threshold(&self) -> f64 {
+        if self.short.words > 0 {
+            self.threshold.min(self.short.threshold)
+        } else {
+            self.threshold
+        }
+    }
+
+    /// Checks every setting; the message names the flag to change.
+    pub fn validate(&self) -> Result<()> {
+        let check = |r: std::result::Result<(), String>| r.map_err(Error::Config);
+        in_unit("--threshold", self.threshold)?;
+        in_unit("--short-threshold", self.short.threshold)?;
+        check(self.shingle.validate())?;
+        check(self.short.shingle.validate())?;
+        check(self.minhash.validate())?;
+        check(self.lsh.validate(self.minhash.num_perm))?;
+        if self.lead.words > 0 && !(1..=16).contains(&self.lead.weight) {
+            return Err(Error::Config(format!(
+                "--lead-weight {} is out of range (1 to 16)",
+                self.lead.weight
+            )));
+        }
+        Ok(())
+    }
+
+    /// True when two documents can be compared at all: both non-empty, both short or both
+    /// long, and, for short texts with the number check, not holding different numbers.
+    pub fn comparable(&self, a: &Traits, b: &Traits) -> bool {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.short == b.short
+            && (!a.short
+                || !self.short.numbers
+                || a.numbers == 0
+                || b.numbers == 0
+                || a.numbers == b.numbers)
+    }
+
+    /// The similarity of two signed documents: for long texts the measure estimated from the
+    /// signatures (or exact over the shingle sets, when both are given), for short texts the
+    /// exact Jaccard similarity of their word sets. 0 when they are not
+    /// [`comparable`](Self::comparable).
+    pub fn similarity(&self, a: &Signed<'_>, b: &Signed<'_>) -> f64 {
+        if !self.comparable(&a.traits, &b.traits) {
+            return 0.0;
+        }
+        if a.traits.short {
+            return word_jaccard(a.words, b.words);
+        }
+        match (a.set, b.set) {
+            (Some(x), Some(y)) => self.measure.exact(x, y),
+            _ => self
+                .measure
+                .estimate(a.sig, a.traits.shingles, b.sig, b.traits.shingles),
+        }
+    }
+
+    /// Whether two signed documents are a duplicate pair.
+    pub fn linked(&self, a: &Signed<'_>, b: &Signed<'_>) -> bool {
+        if !self.comparable(&a.traits, &b.traits) {
+            return false;
+        }
+        if !a.traits.short {
+            return self.similarity(a, b) >= self.threshold;
+        }
+        word_jaccard(a.words, b.words) >= self.short.threshold
+            || (self.short.run_words > 0 && {
+                let shorter = a.words.len().min(b.words.len());
+                let need = self
+                    .short
+                    .run_words
+                    .max((self.short.run_share * shorter as f64).ceil() as usize);
+                longest_common_run(a.words, b.words) >= need
+            })
+    }
+}
+
+/// A signed document as verification sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    /// The MinHash signature.
+    pub sig: &'a [u32],
+    /// Its traits.
+    pub traits: Traits,
+    /// The hashes of its words in order (short texts only; empty for long ones).
+    pub words: &'a [u64],
+    /// Its exact shingle set, when verification is exact.
+    pub set: Option<&'a [u64]>,
+}
+
+/// Jaccard similarity of the sets of words of two word-hash sequences.
+pub fn word_jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let mut x: Vec<u64> = a.to_vec();
+    let mut y: Vec<u64> = b.to_vec();
+    x.sort_unstable();
+    x.dedup();
+    y.sort_unstable();
+    y.dedup();
+    crate::minhash::jaccard(&x, &y)
+}
+
+/// Length of the longest run of consecutive words the two sequences share.
+pub fn longest_common_run(a: &[u64], b: &[u64]) -> usize {
+    // Dynamic programming over one row; the sequences are short texts.
+    let mut row = vec![0usize; b.len() + 1];
+    let mut best = 0;
+    for &x in a {
+        let mut diagonal = 0;
+        for (j, &y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y { diagonal + 1 } else { 0 };
+            best = best.max(row[j + 1]);
+            diagonal = above;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_run() {
+        assert_eq!(longest_common_run(&[1, 2, 3, 4, 5], &[9, 2, 3, 4, 8]), 3);
+        assert_eq!(longest_common_run(&[1, 2], &[3, 4]), 0);
+        assert_eq!(longest_common_run(&[], &[3, 4]), 0);
+        assert_eq!(longest_common_run(&[7, 7, 7], &[7, 7]), 2);
+    }
+
+    #[test]
+    fn word_sets() {
+        assert_eq!(word_jaccard(&[1, 2, 2, 3], &[3, 2, 1]), 1.0);
+        assert!((word_jaccard(&[1, 2, 3], &[3, 4]) - 0.25).abs() < 1e-12);
+    }
+}

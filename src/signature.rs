@@ -1,0 +1,304 @@
+//! The per-document stages, shared by every command: title tags → normalize → shingle → sign.
+//!
+//! [`Signer::sign_into`] is a pure function of one text and the [`Settings`]: the batch
+//! pipeline, the index, the streaming filter and `mukarrar sign` all call it, so a document
+//! gets the same signature and [`Traits`] wherever it is signed.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::minhash::MinHasher;
+use crate::normalize::{title, Normalizer};
+use crate::settings::{Settings, Traits};
+use crate::shingle::{ShingleConfig, ShingleKind, Shingler};
+
+/// Per-document work: normalize, shingle, sign.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    title_tags: bool,
+    normalizer: Normalizer,
+    shingler: Shingler,
+    short_shingler: Shingler,
+    word_hasher: Shingler,
+    short_words: usize,
+    numbers: bool,
+    lead_words: usize,
+    lead_weight: usize,
+    minhasher: MinHasher,
+}
+
+/// Reusable buffers for [`Signer::sign_into`], one per thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// The normalized text of the last document signed.
+    pub normalized: String,
+    /// The sorted, deduplicated shingle set of the last document signed (lead copies
+    /// included).
+    pub shingles: Vec<u64>,
+    /// The hashes of the words of the last document signed, in order, when it was short
+    /// (empty otherwise): short texts are verified exactly on them.
+    pub words: Vec<u64>,
+    lead: Vec<u64>,
+}
+
+/// Arabic ordinal words (normalized) and the number each stands for, so that `الجزء الثاني`
+/// and `الجزء 2` carry the same number.
+const ORDINALS: [(&str, &str); 40] = [
+    ("اول", "1"),
+    ("اولي", "1"),
+    ("الاول", "1"),
+    ("الاولي", "1"),
+    ("ثاني", "2"),
+    ("ثانيه", "2"),
+    ("الثاني", "2"),
+    ("الثانيه", "2"),
+    ("ثالث", "3"),
+    ("ثالثه", "3"),
+    ("الثالث", "3"),
+    ("الثالثه", "3"),
+    ("رابع", "4"),
+    ("رابعه", "4"),
+    ("الرابع", "4"),
+    ("الرابعه", "4"),
+    ("خامس", "5"),
+    ("خامسه", "5"),
+    ("الخامس", "5"),
+    ("الخامسه", "5"),
+    ("سادس", "6"),
+    ("سادسه", "6"),
+    ("السادس", "6"),
+    ("السادسه", "6"),
+    ("سابع", "7"),
+    ("سابعه", "7"),
+    ("السابع", "7"),
+    ("السابعه", "7"),
+    ("ثامن", "8"),
+    ("ثامنه", "8"),
+    ("الثامن", "8"),
+    ("الثامنه", "8"),
+    ("تاسع", "9"),
+    ("تاسعه", "9"),
+    ("التاسع", "9"),
+    ("التاسعه", "9"),
+    ("عاشر", "10"),
+    ("عاشره", "10"),
+    ("العاشر", "10"),
+    ("العاشره", "10"),
+];
+
+/// The number a normalized word stands for, if any.
+fn number_of(word: &str) -> Option<&str> {
+    let b = word.as_bytes();
+    if !b.is_empty()
+        && b[0].is_ascii_digit()
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b',')
+    {
+        return Some(word);
+    }
+    ORDINALS.iter().find(|(w, _)| *w == word).map(|(_, n)| *n)
+}
+
+/// Fingerprint of the sequence of numbers in a normalized text; 0 when it holds none.
+pub fn numbers_fingerprint(normalized: &str) -> u64 {
+    let mut seq = String::new();
+    for n in normalized.split(' ').filter_map(number_of) {
+        seq.push_str(n);
+        seq.push(' ');
+    }
+    if seq.is_empty() {
+        0
+    } else {
+        xxh3_64_with_seed(seq.as_bytes(), 0x6e75_6d62).max(1)
+    }
+}
+
+/// The `copy`-th weighted copy of shingle hash `h` (a bijective mix, different per copy).
+#[inline]
+fn copy_of(h: u64, copy: usize) -> u64 {
+    let mut z = h ^ (copy as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z ^ (z >> 29)
+}
+
+/// Byte offset just past the `n`-th word of a normalized text (the whole text if shorter).
+fn end_of_words(text: &str, n: usize) -> usize {
+    text.match_indices(' ')
+        .nth(n.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i)
+}
+
+impl Signer {
+    /// A signer for `settings` (which must be valid, see [`Settings::validate`]).
+    pub fn new(settings: &Settings) -> Signer {
+        Signer {
+            title_tags: settings.title_tags,
+            normalizer: Normalizer::new(settings.profile),
+            shingler: Shingler::new(settings.shingle),
+            short_shingler: Shingler::new(settings.short.shingle),
+            word_hasher: Shingler::new(ShingleConfig {
+                kind: ShingleKind::Word,
+                n: 1,
+                seed: settings.short.shingle.seed,
+            }),
+            short_words: settings.short.words,
+            numbers: settings.short.numbers,
+            lead_words: settings.lead.words,
+            lead_weight: settings.lead.weight,
+            minhasher: MinHasher::new(settings.minhash),
+        }
+    }
+
+    /// The signature length.
+    pub fn num_perm(&self) -> usize {
+        self.minhasher.num_perm()
+    }
+
+    /// Normalizes `text` (title tags removed first, when enabled) into `scratch.normalized`.
+    pub fn normalize_into(&self, text: &str, scratch: &mut Scratch) {
+        if self.title_tags {
+            let (stripped, _) = title::strip(text);
+            self.normalizer
+                .normalize_into(&stripped, &mut scratch.normalized);
+        } else {
+            self.normalizer
+                .normalize_into(text, &mut scratch.normalized);
+        }
+    }
+
+    /// Normalizes, shingles and signs `text` into `sig` (whose length must be
+    /// [`num_perm`](Self::num_perm)) and returns the document's [`Traits`]. A text empty after
+    /// normalization gets 0 shingles and a signature of [`crate::minhash::EMPTY`]. The
+    /// normalized text and the shingle set stay in `scratch`.
+    pub fn sign_into(&self, text: &str, scratch: &mut Scratch, sig: &mut [u32]) -> Traits {
+        self.normalize_into(text, scratch);
+        self.sign_normalized(scratch, sig)
+    }
+
+    /// Shingles and signs `scratch.normalized` (already normalized text).
+    pub fn sign_normalized(&self, scratch: &mut Scratch, sig: &mut [u32]) -> Traits {
+        let text = scratch.normalized.as_str();
+        scratch.shingles.clear();
+        scratch.words.clear();
+        let words = if text.is_empty() {
+            0
+        } else {
+            text.bytes().filter(|&b| b == b' ').count() + 1
+        };
+        let short = words > 0 && words < self.short_words;
+        let mut numbers = 0;
+        if short {
+            self.word_hasher.shingles(text, &mut scratch.words);
+            self.short_shingler.shingles(text, &mut scratch.shingles);
+            if self.numbers {
+                numbers = numbers_fingerprint(text);
+            }
+        } else {
+            self.shingler.shingles(text, &mut scratch.shingles);
+            if self.lead_words > 0 && self.lead_weight > 1 && words > 0 {
+                scratch.lead.clear();
+                let lead = &text[..end_of_words(text, self.lead_words)];
+                self.shingler.shingles(lead, &mut scratch.lead);
+                for copy in 1..self.lead_weight {
+                    scratch
+                        .shingles
+                        .extend(scratch.lead.iter().map(|&h| copy_of(h, copy)));
+                }
+            }
+        }
+        scratch.shingles.sort_unstable();
+        scratch.shingles.dedup();
+        self.minhasher.sign_into(&scratch.shingles, sig);
+        Traits {
+            shingles: scratch.shingles.len() as u32,
+            short,
+            numbers,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn sign(settings: &Settings, text: &str) -> (Vec<u32>, Traits) {
+        let signer = Signer::new(settings);
+        let mut sig = vec![0; signer.num_perm()];
+        let t = signer.sign_into(text, &mut Scratch::default(), &mut sig);
+        (sig, t)
+    }
+
+    #[test]
+    fn short_texts_are_marked_and_carry_their_numbers() {
+        let s = Settings::default();
+        let (_, a) = sign(&s, "عاجل | اضافة أولى لجلسة مجلس الوزراء");
+        let (_, b) = sign(&s, "إضافة ثانية لجلسة مجلس الوزراء");
+        let (_, c) = sign(&s, "بالفيديو.. اضافه اولى لجلسه مجلس الوزراء");
+        assert!(a.short && b.short);
+        assert_ne!(a.numbers, b.numbers);
+        assert_eq!(a.numbers, c.numbers);
+        assert!(!s.comparable(&a, &b));
+        assert!(s.comparable(&a, &c));
+        // A copy that dropped its only number is still comparable.
+        let (_, d) = sign(&s, "لجلسة مجلس الوزراء");
+        assert!(s.comparable(&a, &d));
+    }
+
+    #[test]
+    fn ordinals_and_digits_are_the_same_number() {
+        assert_eq!(
+            numbers_fingerprint("الجزء الثاني من الحوار"),
+            numbers_fingerprint("الجزء 2 من الحوار")
+        );
+        assert_ne!(numbers_fingerprint("مقتل 3"), numbers_fingerprint("مقتل 5"));
+        assert_eq!(numbers_fingerprint("مقتل"), 0);
+        assert_ne!(numbers_fingerprint("مقتل 3"), 0);
+    }
+
+    #[test]
+    fn title_tags_do_not_change_the_signature() {
+        let s = Settings::default();
+        assert_eq!(
+            sign(&s, "عاجل | نمر يقتحم مدرسة في جنوب الهند"),
+            sign(&s, "نمر يقتحم مدرسة في جنوب الهند - سبق")
+        );
+    }
+
+    #[test]
+    fn lead_shingles_are_weighted() {
+        let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let text = words.join(" ");
+        let mut s = Settings::default();
+        let (_, weighted) = sign(&s, &text);
+        s.lead.weight = 1;
+        let (_, plain) = sign(&s, &text);
+        assert!(!weighted.short);
+        assert_eq!(plain.shingles, 98);
+        // The first 60 words give 58 trigrams, each counted twice more.
+        assert_eq!(weighted.shingles, 98 + 2 * 58);
+    }
+
+    #[test]
+    fn short_and_long_texts_are_not_compared() {
+        let s = Settings::default();
+        let (_, a) = sign(&s, "نص قصير");
+        let long = vec!["كلمة"; 40].join(" ");
+        let (_, b) = sign(&s, &long);
+        assert!(!s.comparable(&a, &b));
+    }
+
+    #[test]
+    fn empty_texts_are_not_compared() {
+        let s = Settings::default();
+        let (sig, e) = sign(&s, "«» ...");
+        assert!(e.is_empty());
+        assert!(sig.iter().all(|&v| v == crate::minhash::EMPTY));
+        assert!(!s.comparable(&e, &e));
+    }
+
+    #[test]
+    fn end_of_words_counts_words() {
+        assert_eq!(&"a b c d"[..end_of_words("a b c d", 2)], "a b");
+        assert_eq!(end_of_words("a b", 5), 3);
+    }
+}
