@@ -177,6 +177,8 @@ pub fn run(
     let mut signatures: Vec<u32> = Vec::new();
     let mut sets: Vec<Vec<u64>> = Vec::new();
     let mut skipped = 0usize;
+    let boilerplate = settings.boilerplate_df > 0;
+    let mut pending: Vec<Vec<String>> = Vec::new();
     let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
     let names = &names;
     std::thread::scope(|scope| -> Result<()> {
@@ -235,11 +237,19 @@ pub fn run(
             let batch = batch?;
             let base = signatures.len();
             signatures.resize(base + batch.len() * k, minhash::EMPTY);
-            let results: Vec<(DocInfo, Option<Vec<u64>>)> = batch
+            #[allow(clippy::type_complexity)]
+            let results: Vec<(DocInfo, Option<Vec<u64>>, Vec<String>)> = batch
                 .into_par_iter()
                 .zip(signatures[base..].par_chunks_mut(k))
                 .map_init(Scratch::default, |scratch, ((doc, n), sig)| {
-                    let traits = signer.sign_into(&doc.text, scratch, sig);
+                    let mut lines = Vec::new();
+                    let traits = if boilerplate {
+                        // Signed once the document frequency of every line is known.
+                        lines = signer.normalized_lines(&doc.text);
+                        Traits::default()
+                    } else {
+                        signer.sign_into(&doc.text, scratch, sig)
+                    };
                     let set = exact.then(|| scratch.shingles.clone());
                     let info = DocInfo {
                         origin: Location::line(names[n].as_str(), doc.line),
@@ -252,20 +262,34 @@ pub fn run(
                         words: scratch.words.as_slice().into(),
                         fields: doc.fields,
                     };
-                    (info, set)
+                    (info, set, lines)
                 })
                 .collect();
             progress.advance(results.len() as u64);
-            for (info, set) in results {
+            for (info, set, lines) in results {
                 docs.push(info);
                 if let Some(set) = set {
                     sets.push(set);
+                }
+                if boilerplate {
+                    pending.push(lines);
                 }
             }
         }
         skipped = reader.join().expect("reader thread panicked");
         Ok(())
     })?;
+    if boilerplate {
+        sign_without_boilerplate(
+            &signer,
+            settings.boilerplate_df,
+            pending,
+            &mut docs,
+            &mut signatures,
+            &mut sets,
+            exact,
+        );
+    }
     progress.finish(Stage::Sign);
     stats.documents = docs.len();
     stats.skipped = skipped;
@@ -331,6 +355,55 @@ pub fn run(
         signatures,
         sets,
     })
+}
+
+/// The boilerplate-suppression pass: counts in how many documents each normalized line
+/// occurs, then signs every document without the lines that occur in `cutoff` or more.
+fn sign_without_boilerplate(
+    signer: &Signer,
+    cutoff: usize,
+    lines: Vec<Vec<String>>,
+    docs: &mut [DocInfo],
+    signatures: &mut [u32],
+    sets: &mut Vec<Vec<u64>>,
+    exact: bool,
+) {
+    let hash = |l: &str| xxhash_rust::xxh3::xxh3_64(l.as_bytes());
+    let mut df: HashMap<u64, usize> = HashMap::new();
+    for doc in &lines {
+        let mut seen: Vec<u64> = doc.iter().map(|l| hash(l)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for h in seen {
+            *df.entry(h).or_default() += 1;
+        }
+    }
+    let k = signer.num_perm();
+    let signed: Vec<(Traits, Box<[u64]>, Option<Vec<u64>>)> = lines
+        .into_par_iter()
+        .zip(signatures.par_chunks_mut(k))
+        .map_init(Scratch::default, |scratch, (doc, sig)| {
+            scratch.normalized.clear();
+            for l in doc.iter().filter(|l| df[&hash(l)] < cutoff) {
+                if !scratch.normalized.is_empty() {
+                    scratch.normalized.push(' ');
+                }
+                scratch.normalized.push_str(l);
+            }
+            let traits = signer.sign_normalized(scratch, sig);
+            let set = exact.then(|| scratch.shingles.clone());
+            (traits, scratch.words.as_slice().into(), set)
+        })
+        .collect();
+    sets.clear();
+    for (doc, (traits, words, set)) in docs.iter_mut().zip(signed) {
+        doc.traits = traits;
+        doc.empty = traits.is_empty();
+        doc.words = words;
+        if let Some(set) = set {
+            sets.push(set);
+        }
+    }
 }
 
 /// Convenience for library users: clusters in-memory texts with `settings`.

@@ -117,6 +117,11 @@ pub struct Settings {
     pub shingle: ShingleConfig,
     /// Lead weighting of long texts.
     pub lead: Lead,
+    /// Boilerplate suppression: lines (normalized) that occur in this many documents or more
+    /// are left out of every signature; 0 (the default) turns it off. It depends on the whole
+    /// corpus, so only `cluster` and `eval` offer it.
+    #[serde(default)]
+    pub boilerplate_df: usize,
     /// The short-text regime.
     pub short: ShortText,
     /// Signature length and seed.
@@ -193,6 +198,7 @@ impl Default for Settings {
             title_tags: true,
             shingle: ShingleConfig::default(),
             lead: Lead::default(),
+            boilerplate_df: 0,
             short: ShortText::default(),
             minhash,
             threshold: DEFAULT_THRESHOLD,

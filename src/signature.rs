@@ -165,6 +165,21 @@ impl Signer {
         }
     }
 
+    /// The normalized lines of `text` (title tags removed first, when enabled), blank lines
+    /// left out.
+    pub fn normalized_lines(&self, text: &str) -> Vec<String> {
+        let stripped = if self.title_tags {
+            title::strip(text).0
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        stripped
+            .lines()
+            .map(|l| self.normalizer.normalize(l))
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
     /// Normalizes, shingles and signs `text` into `sig` (whose length must be
     /// [`num_perm`](Self::num_perm)) and returns the document's [`Traits`]. A text empty after
     /// normalization gets 0 shingles and a signature of [`crate::minhash::EMPTY`]. The

@@ -139,6 +139,12 @@ pub struct SignatureArgs {
     #[arg(long, value_name = "WORDS", default_value_t = Lead::default().words)]
     pub lead_words: usize,
 
+    /// Leave out of every signature the lines that occur in N or more documents of the input
+    /// (boilerplate: footers, "read also" lists, tag lines). Off by default: the lead weighting
+    /// handles templates without looking at the rest of the corpus.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub boilerplate_df: usize,
+
     /// How many times each shingle of the lead counts.
     #[arg(long, value_name = "W", default_value_t = Lead::default().weight)]
     pub lead_weight: usize,
@@ -241,6 +247,7 @@ pub fn settings(
             words: sig.lead_words,
             weight: sig.lead_weight,
         },
+        boilerplate_df: sig.boilerplate_df,
         short: ShortText {
             words: sig.short_words,
             shingle: ShingleConfig {
