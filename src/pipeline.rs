@@ -237,8 +237,8 @@ pub fn run(
             let batch = batch?;
             let base = signatures.len();
             signatures.resize(base + batch.len() * k, minhash::EMPTY);
-            #[allow(clippy::type_complexity)]
-            let results: Vec<(DocInfo, Option<Vec<u64>>, Vec<String>)> = batch
+            type BatchItem = (DocInfo, Option<Vec<u64>>, Vec<String>);
+            let results: Vec<BatchItem> = batch
                 .into_par_iter()
                 .zip(signatures[base..].par_chunks_mut(k))
                 .map_init(Scratch::default, |scratch, ((doc, n), sig)| {
@@ -379,7 +379,8 @@ fn sign_without_boilerplate(
         }
     }
     let k = signer.num_perm();
-    let signed: Vec<(Traits, Box<[u64]>, Option<Vec<u64>>)> = lines
+    type Resigned = (Traits, Box<[u64]>, Option<Vec<u64>>);
+    let signed: Vec<Resigned> = lines
         .into_par_iter()
         .zip(signatures.par_chunks_mut(k))
         .map_init(Scratch::default, |scratch, (doc, sig)| {
