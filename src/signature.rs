@@ -6,10 +6,11 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::cluster::Verify;
 use crate::minhash::MinHasher;
 use crate::normalize::{title, Normalizer};
 use crate::settings::{Settings, Traits};
-use crate::shingle::{ShingleConfig, ShingleKind, Shingler};
+use crate::shingle::{ShingleKind, Shingler};
 
 /// Per-document work: normalize, shingle, sign.
 #[derive(Debug, Clone)]
@@ -18,11 +19,11 @@ pub struct Signer {
     normalizer: Normalizer,
     shingler: Shingler,
     short_shingler: Shingler,
-    word_hasher: Shingler,
     short_words: usize,
     numbers: bool,
     lead_words: usize,
     lead_weight: usize,
+    sorted_sets: bool,
     minhasher: MinHasher,
 }
 
@@ -31,13 +32,49 @@ pub struct Signer {
 pub struct Scratch {
     /// The normalized text of the last document signed.
     pub normalized: String,
-    /// The sorted, deduplicated shingle set of the last document signed (lead copies
-    /// included).
+    /// The shingles of the last document signed (lead copies included): sorted and
+    /// deduplicated when the settings verify exactly, in text order otherwise.
     pub shingles: Vec<u64>,
     /// The hashes of the words of the last document signed, in order, when it was short
     /// (empty otherwise): short texts are verified exactly on them.
     pub words: Vec<u64>,
     lead: Vec<u64>,
+    table: Vec<u64>,
+}
+
+/// The number of distinct values in `values`, counted with an open-addressing table (reused
+/// between calls) instead of a sort.
+fn count_distinct(values: &[u64], table: &mut Vec<u64>) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    let size = (values.len() * 2).next_power_of_two();
+    table.clear();
+    table.resize(size, 0);
+    let mask = size - 1;
+    let mut distinct = 0;
+    let mut zero = false;
+    for &v in values {
+        if v == 0 {
+            // 0 marks a free slot; count the value 0 apart.
+            distinct += usize::from(!zero);
+            zero = true;
+            continue;
+        }
+        let mut slot = (v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
+        loop {
+            match table[slot] {
+                0 => {
+                    table[slot] = v;
+                    distinct += 1;
+                    break;
+                }
+                x if x == v => break,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+    distinct
 }
 
 /// Arabic ordinal words (normalized) and the number each stands for, so that `الجزء الثاني`
@@ -135,15 +172,12 @@ impl Signer {
             normalizer: Normalizer::new(settings.profile),
             shingler: Shingler::new(settings.shingle),
             short_shingler: Shingler::new(settings.short.shingle),
-            word_hasher: Shingler::new(ShingleConfig {
-                kind: ShingleKind::Word,
-                n: 1,
-                seed: settings.short.shingle.seed,
-            }),
+
             short_words: settings.short.words,
             numbers: settings.short.numbers,
             lead_words: settings.lead.words,
             lead_weight: settings.lead.weight,
+            sorted_sets: settings.verify == Verify::Exact,
             minhasher: MinHasher::new(settings.minhash),
         }
     }
@@ -202,7 +236,7 @@ impl Signer {
         let short = words > 0 && words < self.short_words;
         let mut numbers = 0;
         if short {
-            self.word_hasher.shingles(text, &mut scratch.words);
+            self.shingler.word_hashes(text, &mut scratch.words);
             self.short_shingler.shingles(text, &mut scratch.shingles);
             if self.numbers {
                 numbers = numbers_fingerprint(text);
@@ -210,21 +244,43 @@ impl Signer {
         } else {
             self.shingler.shingles(text, &mut scratch.shingles);
             if self.lead_words > 0 && self.lead_weight > 1 && words > 0 {
-                scratch.lead.clear();
-                let lead = &text[..end_of_words(text, self.lead_words)];
-                self.shingler.shingles(lead, &mut scratch.lead);
+                let config = self.shingler.config();
+                let lead_count = if words <= self.lead_words {
+                    scratch.shingles.len()
+                } else if config.kind == ShingleKind::Word {
+                    // Word shingles come in text order, one starting at each word.
+                    (self.lead_words + 1).saturating_sub(config.n).max(1)
+                } else {
+                    scratch.lead.clear();
+                    let lead = &text[..end_of_words(text, self.lead_words)];
+                    self.shingler.shingles(lead, &mut scratch.lead);
+                    usize::MAX
+                };
                 for copy in 1..self.lead_weight {
-                    scratch
-                        .shingles
-                        .extend(scratch.lead.iter().map(|&h| copy_of(h, copy)));
+                    if lead_count == usize::MAX {
+                        let lead = scratch.lead.iter().map(|&h| copy_of(h, copy));
+                        scratch.shingles.extend(lead);
+                    } else {
+                        for i in 0..lead_count {
+                            let h = scratch.shingles[i];
+                            scratch.shingles.push(copy_of(h, copy));
+                        }
+                    }
                 }
             }
         }
-        scratch.shingles.sort_unstable();
-        scratch.shingles.dedup();
+        // MinHash ignores repeats; sorting is only needed when exact verification keeps the
+        // sets, and otherwise a small hash table counts the distinct shingles.
+        let distinct = if self.sorted_sets {
+            scratch.shingles.sort_unstable();
+            scratch.shingles.dedup();
+            scratch.shingles.len()
+        } else {
+            count_distinct(&scratch.shingles, &mut scratch.table)
+        };
         self.minhasher.sign_into(&scratch.shingles, sig);
         Traits {
-            shingles: scratch.shingles.len() as u32,
+            shingles: distinct as u32,
             short,
             numbers,
         }
@@ -309,6 +365,15 @@ mod tests {
         assert!(e.is_empty());
         assert!(sig.iter().all(|&v| v == crate::minhash::EMPTY));
         assert!(!s.comparable(&e, &e));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn distinct_count_matches_a_set(values in proptest::collection::vec(0u64..40, 0..200)) {
+            let set: std::collections::HashSet<u64> = values.iter().copied().collect();
+            let mut table = Vec::new();
+            proptest::prop_assert_eq!(count_distinct(&values, &mut table), set.len());
+        }
     }
 
     #[test]

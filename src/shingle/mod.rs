@@ -1,8 +1,8 @@
 //! Shingles: the overlapping pieces of a normalized text whose sets MinHash compares.
 //!
-//! A shingle is never materialized as a `String`: the normalizer's output separates words by
-//! exactly one space, so a run of `n` words (or `n` characters) is a contiguous slice of the
-//! normalized text, and that slice is hashed straight to a `u64` with xxh3.
+//! A shingle is never materialized as a `String`. The normalizer's output separates words by
+//! exactly one space: each word is hashed once with xxh3, and a word n-gram's hash combines the
+//! hashes of its words; a character n-gram is a contiguous slice of the text, hashed with xxh3.
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,6 +96,22 @@ impl ShingleConfig {
     }
 }
 
+/// The hash of a word n-gram from the hashes of its words, in order: an order-sensitive fold
+/// finished by a full avalanche (the finalizer of MurmurHash3), so that every input bit
+/// affects every output bit.
+#[inline]
+fn combine(words: impl Iterator<Item = u64>) -> u64 {
+    let mut h: u64 = 0x243F_6A88_85A3_08D3;
+    for w in words {
+        h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(31);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
 /// Cuts normalized text into hashed shingles.
 #[derive(Debug, Clone, Copy)]
 pub struct Shingler {
@@ -134,33 +150,35 @@ impl Shingler {
 
     fn words(&self, text: &str, out: &mut Vec<u64>) {
         let n = self.config.n;
-        // Start offsets of the last n words, as a ring.
-        let mut starts = [0usize; MAX_N];
+        // Hashes of the last n words, as a ring: each word is hashed once, and an n-gram's
+        // hash combines the hashes of its words.
+        let mut ring = [0u64; MAX_N];
         let mut count = 0usize;
-        let bytes = text.as_bytes();
-        let mut word_start = 0usize;
-        let mut i = 0usize;
-        loop {
-            let at_end = i == bytes.len();
-            if at_end || bytes[i] == b' ' {
-                if i > word_start {
-                    starts[count % n] = word_start;
-                    count += 1;
-                    if count >= n {
-                        let first = starts[(count - n) % n];
-                        out.push(self.hash(&text[first..i]));
-                    }
-                }
-                word_start = i + 1;
+        for word in text.as_bytes().split(|&b| b == b' ') {
+            if word.is_empty() {
+                continue;
             }
-            if at_end {
-                break;
+            ring[count % n] = xxh3_64_with_seed(word, self.config.seed);
+            count += 1;
+            if count >= n {
+                out.push(combine((0..n).map(|j| ring[(count - n + j) % n])));
             }
-            i += 1;
         }
         if count > 0 && count < n {
-            out.push(self.hash(text));
+            out.push(combine(ring[..count].iter().copied()));
         }
+    }
+
+    /// Appends the hash of every word of `normalized`, in order (the words themselves, not
+    /// n-grams): short texts are verified exactly on these.
+    pub fn word_hashes(&self, normalized: &str, out: &mut Vec<u64>) {
+        out.extend(
+            normalized
+                .as_bytes()
+                .split(|&b| b == b' ')
+                .filter(|w| !w.is_empty())
+                .map(|w| xxh3_64_with_seed(w, self.config.seed)),
+        );
     }
 
     fn chars(&self, text: &str, out: &mut Vec<u64>) {
@@ -198,17 +216,23 @@ mod tests {
         xxh3_64_with_seed(s.as_bytes(), 7)
     }
 
+    /// The hash of a word n-gram, spelled out.
+    fn w(s: &str) -> u64 {
+        combine(s.split(' ').map(h))
+    }
+
     #[test]
-    fn word_ngrams_are_contiguous_slices() {
+    fn word_ngrams_combine_word_hashes_in_order() {
         let got = hashes(ShingleKind::Word, 2, "قال الرئيس اليوم");
-        assert_eq!(got, vec![h("قال الرئيس"), h("الرئيس اليوم")]);
+        assert_eq!(got, vec![w("قال الرئيس"), w("الرئيس اليوم")]);
+        assert_ne!(w("قال الرئيس"), w("الرئيس قال"));
     }
 
     #[test]
     fn short_text_gives_one_shingle_of_the_whole() {
         assert_eq!(
             hashes(ShingleKind::Word, 5, "عاجل خبر"),
-            vec![h("عاجل خبر")]
+            vec![w("عاجل خبر")]
         );
         assert_eq!(hashes(ShingleKind::Char, 5, "خبر"), vec![h("خبر")]);
     }
@@ -227,7 +251,7 @@ mod tests {
 
     #[test]
     fn exact_length_gives_one_full_shingle() {
-        assert_eq!(hashes(ShingleKind::Word, 2, "a b"), vec![h("a b")]);
+        assert_eq!(hashes(ShingleKind::Word, 2, "a b"), vec![w("a b")]);
         assert_eq!(hashes(ShingleKind::Char, 3, "abc"), vec![h("abc")]);
     }
 
@@ -235,7 +259,7 @@ mod tests {
     fn unigram_words() {
         assert_eq!(
             hashes(ShingleKind::Word, 1, "x y x"),
-            vec![h("x"), h("y"), h("x")]
+            vec![w("x"), w("y"), w("x")]
         );
     }
 
