@@ -56,8 +56,10 @@ pub struct Stats {
     pub skipped: usize,
     /// Documents empty after normalization (never clustered).
     pub empty: usize,
-    /// Candidate buckets (two or more documents sharing a band key).
+    /// Candidate buckets (two or more documents sharing a band key), over all bands.
     pub buckets: usize,
+    /// Candidate pairs verified.
+    pub verified: usize,
     /// Clusters of two or more documents.
     pub clusters: usize,
     /// Documents in clusters of two or more.
@@ -298,20 +300,10 @@ pub fn run(
         .seconds
         .push((Stage::Sign.name().into(), started.elapsed().as_secs_f64()));
 
-    // ── band ───────────────────────────────────────────────────────────────────────────
+    // ── band + verify ──────────────────────────────────────────────────────────────────
     let started = Instant::now();
     progress.start(Stage::Band, Some(settings.lsh.bands as u64));
     let sig = |i: usize| &signatures[i * k..(i + 1) * k];
-    let buckets = lsh::buckets(settings.lsh, docs.len(), &|i| !docs[i].empty, &sig);
-    stats.buckets = buckets.len();
-    progress.finish(Stage::Band);
-    stats
-        .seconds
-        .push((Stage::Band.name().into(), started.elapsed().as_secs_f64()));
-
-    // ── verify + cluster ───────────────────────────────────────────────────────────────
-    let started = Instant::now();
-    progress.start(Stage::Cluster, None);
     let signed = |i: u32| Signed {
         sig: sig(i as usize),
         traits: docs[i as usize].traits,
@@ -320,13 +312,29 @@ pub fn run(
     };
     let similarity = |a: u32, b: u32| settings.similarity(&signed(a), &signed(b));
     let linked = |a: u32, b: u32| settings.linked(&signed(a), &signed(b));
+    let active = |i: usize| !docs[i].empty;
     let clusters = match settings.linkage {
-        Linkage::Single => cluster::link(docs.len(), &buckets, &linked).groups(),
+        Linkage::Single => {
+            let (mut uf, link) =
+                cluster::link_bands(settings.lsh, docs.len(), &active, &sig, &linked);
+            stats.buckets = link.buckets;
+            stats.verified = link.verified;
+            uf.groups()
+        }
         Linkage::Representative => {
+            let buckets = lsh::buckets(settings.lsh, docs.len(), &active, &sig);
+            stats.buckets = buckets.len();
             cluster::link_representative(docs.len(), &buckets, &similarity, &linked)
         }
     };
-    drop(buckets);
+    progress.finish(Stage::Band);
+    stats
+        .seconds
+        .push((Stage::Band.name().into(), started.elapsed().as_secs_f64()));
+
+    // ── cluster ────────────────────────────────────────────────────────────────────────
+    let started = Instant::now();
+    progress.start(Stage::Cluster, None);
     let groups = cluster::groups(
         clusters,
         settings.representative,

@@ -10,9 +10,9 @@ use crate::error::Error;
 pub enum Stage {
     /// Reading input, normalizing, shingling and signing documents.
     Sign,
-    /// Building band keys and grouping them into candidate buckets.
+    /// Building band keys, grouping them into candidate buckets, verifying candidate pairs.
     Band,
-    /// Verifying candidate pairs and forming clusters.
+    /// Forming clusters: representatives and similarities.
     Cluster,
     /// Writing the report.
     Report,
@@ -23,8 +23,8 @@ impl Stage {
     pub fn name(self) -> &'static str {
         match self {
             Stage::Sign => "read+sign",
-            Stage::Band => "band",
-            Stage::Cluster => "verify+cluster",
+            Stage::Band => "band+verify",
+            Stage::Cluster => "cluster",
             Stage::Report => "report",
         }
     }

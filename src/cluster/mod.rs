@@ -14,7 +14,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::lsh::Bucket;
+use crate::lsh::{Bucket, LshParams};
 use crate::minhash;
 pub use union_find::UnionFind;
 
@@ -223,6 +223,86 @@ pub fn link(
     uf
 }
 
+/// Counts of the banding and verification work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Candidate buckets (two or more documents sharing a band key), over all bands.
+    pub buckets: usize,
+    /// Candidate pairs verified (pairs already in one cluster are not).
+    pub verified: usize,
+}
+
+/// Bands processed together: their keys are built and sorted in parallel, and their candidate
+/// pairs verified in parallel, while memory holds only these bands' keys.
+const BANDS_PER_ROUND: usize = 4;
+
+/// Single linkage straight from the signatures, band by band: the clusters are the connected
+/// components of candidate pairs (two documents sharing a band key) for which `linked` holds.
+///
+/// Each round sorts a few bands' keys, collects the pairs of every bucket whose documents are
+/// not yet in one cluster, verifies them in parallel and joins the linked ones. A pair of
+/// documents already joined through an earlier band is never verified again, so duplicates cost
+/// one verification each, and memory holds a few bands at a time. The components do not
+/// depend on the order of the work, hence not on the number of threads.
+pub fn link_bands<'a>(
+    params: LshParams,
+    n_docs: usize,
+    active: &(dyn Fn(usize) -> bool + Sync),
+    signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+) -> (UnionFind, LinkStats) {
+    let mut uf = UnionFind::new(n_docs);
+    let mut stats = LinkStats::default();
+    let bands: Vec<usize> = (0..params.bands).collect();
+    for round in bands.chunks(BANDS_PER_ROUND) {
+        let keys: Vec<Vec<(u64, u32)>> = round
+            .par_iter()
+            .map(|&band| crate::lsh::band_keys(params, band, n_docs, active, signature))
+            .collect();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for band in &keys {
+            for run in crate::lsh::runs(band) {
+                stats.buckets += 1;
+                if run.len() > PARALLEL_BUCKET_LIMIT {
+                    // A huge bucket: walk it here, skipping pairs joined meanwhile.
+                    for i in 0..run.len() {
+                        for j in i + 1..run.len() {
+                            let (a, b) = (run[i].1, run[j].1);
+                            if uf.find(a) != uf.find(b) {
+                                stats.verified += 1;
+                                if linked(a, b) {
+                                    uf.union(a, b);
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        let (a, b) = (run[i].1, run[j].1);
+                        if uf.find(a) != uf.find(b) {
+                            pairs.push((a, b));
+                        }
+                    }
+                }
+            }
+        }
+        drop(keys);
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        stats.verified += pairs.len();
+        let kept: Vec<(u32, u32)> = pairs
+            .into_par_iter()
+            .filter(|&(a, b)| linked(a, b))
+            .collect();
+        for (a, b) in kept {
+            uf.union(a, b);
+        }
+    }
+    (uf, stats)
+}
+
 /// Representative linkage: verified pairs are taken from the most similar down, and two
 /// clusters merge only when every member of the merged cluster is linked to its first member
 /// (the representative). Look-alikes then cannot chain distinct stories into one cluster.
@@ -370,6 +450,24 @@ mod tests {
         assert!((est - 1.0).abs() < 0.1, "{est}");
         let j = Measure::Jaccard.estimate(&a, 1000, &b, 600);
         assert!((j - 0.6).abs() < 0.1, "{j}");
+    }
+
+    #[test]
+    fn banded_linking_equals_bucket_linking() {
+        use crate::lsh::{buckets, LshParams};
+        // Random small signatures so that many buckets form; linked = equal first slot parity.
+        let n = 300usize;
+        let sigs: Vec<Vec<u32>> = (0..n as u32)
+            .map(|i| (0..8u32).map(|j| (i.wrapping_mul(2654435761) >> (j * 3)) % 5).collect())
+            .collect();
+        let params = LshParams { bands: 4, rows: 2 };
+        let linked = |a: u32, b: u32| (sigs[a as usize][7] + sigs[b as usize][6]) % 2 == 0;
+        let sig = |i: usize| sigs[i].as_slice();
+        let all = buckets(params, n, &|_| true, &sig);
+        let mut expected = link(n, &all, &linked);
+        let (mut got, stats) = link_bands(params, n, &|_| true, &sig, &linked);
+        assert_eq!(got.groups(), expected.groups());
+        assert_eq!(stats.buckets, all.len());
     }
 
     #[test]

@@ -175,6 +175,28 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
     sum * h / 3.0
 }
 
+/// The `(key, doc)` pairs of one band for the documents that take part, sorted: documents with
+/// equal keys are adjacent, in index order.
+pub fn band_keys<'a>(
+    params: LshParams,
+    band: usize,
+    n_docs: usize,
+    active: &(dyn Fn(usize) -> bool + Sync),
+    signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
+) -> Vec<(u64, u32)> {
+    let mut keys: Vec<(u64, u32)> = (0..n_docs)
+        .filter(|&i| active(i))
+        .map(|i| (params.band_key(signature(i), band), i as u32))
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// The runs of two or more equal keys in sorted `keys`: the candidate buckets of one band.
+pub fn runs(keys: &[(u64, u32)]) -> impl Iterator<Item = &[(u64, u32)]> {
+    keys.chunk_by(|x, y| x.0 == y.0).filter(|run| run.len() >= 2)
+}
+
 /// Documents sharing one band key: `members` is sorted by document index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
@@ -196,26 +218,13 @@ pub fn buckets<'a>(
     let per_band: Vec<Vec<Bucket>> = (0..params.bands)
         .into_par_iter()
         .map(|band| {
-            let mut keys: Vec<(u64, u32)> = (0..n_docs)
-                .filter(|&i| active(i))
-                .map(|i| (params.band_key(signature(i), band), i as u32))
+            let keys = band_keys(params, band, n_docs, active, signature);
+            let mut out: Vec<Bucket> = runs(&keys)
+                .map(|run| Bucket {
+                    band,
+                    members: run.iter().map(|&(_, d)| d).collect(),
+                })
                 .collect();
-            keys.sort_unstable();
-            let mut out = Vec::new();
-            let mut start = 0;
-            while start < keys.len() {
-                let mut end = start + 1;
-                while end < keys.len() && keys[end].0 == keys[start].0 {
-                    end += 1;
-                }
-                if end - start >= 2 {
-                    out.push(Bucket {
-                        band,
-                        members: keys[start..end].iter().map(|&(_, d)| d).collect(),
-                    });
-                }
-                start = end;
-            }
             out.sort_unstable_by_key(|b| b.members[0]);
             out
         })
