@@ -458,7 +458,11 @@ mod tests {
         // Random small signatures so that many buckets form; linked = equal first slot parity.
         let n = 300usize;
         let sigs: Vec<Vec<u32>> = (0..n as u32)
-            .map(|i| (0..8u32).map(|j| (i.wrapping_mul(2654435761) >> (j * 3)) % 5).collect())
+            .map(|i| {
+                (0..8u32)
+                    .map(|j| (i.wrapping_mul(2654435761) >> (j * 3)) % 5)
+                    .collect()
+            })
             .collect();
         let params = LshParams { bands: 4, rows: 2 };
         let linked = |a: u32, b: u32| (sigs[a as usize][7] + sigs[b as usize][6]) % 2 == 0;

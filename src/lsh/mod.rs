@@ -194,7 +194,8 @@ pub fn band_keys<'a>(
 
 /// The runs of two or more equal keys in sorted `keys`: the candidate buckets of one band.
 pub fn runs(keys: &[(u64, u32)]) -> impl Iterator<Item = &[(u64, u32)]> {
-    keys.chunk_by(|x, y| x.0 == y.0).filter(|run| run.len() >= 2)
+    keys.chunk_by(|x, y| x.0 == y.0)
+        .filter(|run| run.len() >= 2)
 }
 
 /// Documents sharing one band key: `members` is sorted by document index.
