@@ -354,3 +354,73 @@ fn eval_scores_the_labelled_sample() {
     assert!(r["precision"].as_f64().unwrap() > 0.9, "{v}");
     assert!(r["recall"].as_f64().unwrap() > 0.7, "{v}");
 }
+
+#[test]
+fn an_html_output_name_writes_the_html_report_with_whole_texts() {
+    let dir = TempDir::new().unwrap();
+    let page = dir.path().join("report.html");
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "-o",
+        ])
+        .arg(&page)
+        .assert()
+        .success()
+        .stdout("");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">"));
+    // The whole text of a member, not its preview.
+    assert!(html.contains("جوتيريش يحثّ قادة العالم على بذل الجهود لحل الدولتين"));
+    // Other formats do not carry the texts.
+    let out = mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["clusters"][0]["members"][0].get("text").is_none(), "{v}");
+}
+
+#[test]
+fn eval_writes_an_html_page_of_wrong_pairs() {
+    let dir = TempDir::new().unwrap();
+    let labelled = write(
+        &dir,
+        "labelled.jsonl",
+        "{\"id\": \"a\", \"text\": \"أمطار غزيرة على الرياض اليوم وتحذيرات من السيول\", \"group\": \"rain\"}\n\
+         {\"id\": \"b\", \"text\": \"أمطار غزيرة على الرياض اليوم وتحذيرات من السيول\", \"group\": \"flood\"}\n",
+    );
+    let page = dir.path().join("eval.html");
+    mukarrar()
+        .args(["eval", &labelled, "-q", "-o"])
+        .arg(&page)
+        .assert()
+        .success();
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.contains("\"mode\":\"eval\""));
+    assert!(html.contains("\"k\":\"false-merge\""));
+    // -o with another name keeps the text table; --format overrides the name.
+    let table = dir.path().join("scores.txt");
+    mukarrar()
+        .args(["eval", &labelled, "-q", "-o"])
+        .arg(&table)
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&table).unwrap().starts_with("file "));
+    mukarrar()
+        .args(["eval", &labelled, "-q", "--format", "html"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("<!DOCTYPE html>"));
+}

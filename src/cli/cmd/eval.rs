@@ -1,10 +1,12 @@
 //! `mukarrar eval`: cluster labelled files and score the result against the labels.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use anyhow::bail;
 use mukarrar::eval::{self, Scores};
-use mukarrar::pipeline::{self, RunOptions};
+use mukarrar::pipeline::{self, Outcome, RunOptions};
+use mukarrar::report::html::{self, CaseDoc, EvalCase, EvalFile, EvalPage, HtmlOptions};
 use serde::Serialize;
 
 use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
@@ -16,10 +18,14 @@ use crate::cli::{output, Global, Status};
 /// Each record carries a group label (--group-field); records with equal labels are
 /// duplicates of each other. Prints pairwise precision, recall, F1 and the adjusted Rand
 /// index of the clustering that the given settings produce, per file and over all files.
+/// `--format html` writes a page with the scores and, side by side, the wrongly merged and
+/// wrongly split pairs of each file (the most similar false merges and the least similar
+/// false splits, up to 100 of each).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar eval samples/labelled.jsonl
   mukarrar eval dev/articles.jsonl.gz dev/headlines.jsonl.gz --format json
+  mukarrar eval dev/headlines.jsonl.gz -o headlines-errors.html
   mukarrar eval dev/headlines.jsonl.gz --shingle char --ngram 4 --threshold 0.6")]
 pub struct Args {
     /// Labelled input files; each is clustered and scored on its own.
@@ -30,9 +36,14 @@ pub struct Args {
     #[arg(long, value_name = "FIELD", default_value = "group")]
     pub group_field: String,
 
-    /// Output format: text or json.
-    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
-    pub format: EvalFormat,
+    /// Output format: text, json or html [default: from the --output extension, else text].
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<EvalFormat>,
+
+    /// Write the result to FILE (through a temporary file renamed into place) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub input: InputArgs,
@@ -51,6 +62,29 @@ pub enum EvalFormat {
     Text,
     /// One JSON document.
     Json,
+    /// One self-contained web page with the wrongly clustered pairs side by side.
+    Html,
+}
+
+/// Wrong pairs of each kind shown per file by `--format html`.
+const HTML_CASES: usize = 100;
+
+impl Args {
+    fn format(&self) -> EvalFormat {
+        if let Some(f) = self.format {
+            return f;
+        }
+        let ext = self
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("html" | "htm") => EvalFormat::Html,
+            Some("json") => EvalFormat::Json,
+            _ => EvalFormat::Text,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -65,13 +99,15 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let bars = Bars::new(global.quiet);
     let mut cfg = args.input.config();
     cfg.keep_fields = vec![args.group_field.clone()];
+    let format = args.format();
     let mut results = Vec::new();
+    let mut pages = Vec::new();
     for file in &args.files {
         let reader = mukarrar::input::open(file, &cfg)?;
         let inputs = vec![pipeline::Input::new(file.clone(), reader)];
         let options = RunOptions {
             skip_invalid: args.input.skip_invalid,
-            keep_text: false,
+            keep_text: format == EvalFormat::Html,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
         let mut truth = Vec::with_capacity(outcome.docs.len());
@@ -92,12 +128,30 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
                 predicted[m as usize] = g.members[0] as u64;
             }
         }
+        let scores = eval::score(&truth, &predicted);
+        if format == EvalFormat::Html {
+            pages.push(EvalFile {
+                name: file.clone(),
+                scores,
+                cases: cases(&outcome, &truth)?,
+            });
+        }
         results.push(FileScores {
             file: file.clone(),
-            scores: eval::score(&truth, &predicted),
+            scores,
         });
     }
-    let text = match args.format {
+    if format == EvalFormat::Html {
+        let page = EvalPage {
+            settings,
+            files: pages,
+        };
+        output::write_to(args.output.as_deref(), |out| {
+            html::write_eval(&page, &HtmlOptions::default(), out)
+        })?;
+        return Ok(Status::Ok);
+    }
+    let text = match format {
         EvalFormat::Json => {
             let mut map = HashMap::new();
             map.insert("settings", serde_json::to_value(&settings)?);
@@ -122,7 +176,31 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             }
             s
         }
+        EvalFormat::Html => unreachable!("written above"),
     };
-    output::write_to(None, |w| w.write_all(text.as_bytes()))?;
+    output::write_to(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
     Ok(Status::Ok)
+}
+
+/// The wrong pairs of one file, with their texts and labels.
+fn cases(outcome: &Outcome, truth: &[String]) -> anyhow::Result<Vec<EvalCase>> {
+    let doc = |i: u32| {
+        let d = &outcome.docs[i as usize];
+        CaseDoc {
+            id: d.id.clone(),
+            text: d.text.clone().unwrap_or_default(),
+            // Labels are JSON values: show a string label without its quotes.
+            label: serde_json::from_str::<String>(&truth[i as usize])
+                .unwrap_or_else(|_| truth[i as usize].clone()),
+        }
+    };
+    Ok(eval::explain(outcome, truth, HTML_CASES)?
+        .into_iter()
+        .map(|c| EvalCase {
+            kind: c.kind,
+            a: doc(c.a),
+            b: doc(c.b),
+            similarity: c.similarity,
+        })
+        .collect())
 }
