@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use similar::{Algorithm, DiffTag, TextDiff};
 
@@ -119,6 +120,7 @@ pub fn write(report: &Report, options: &HtmlOptions, out: &mut dyn Write) -> io:
         });
     }
 
+    payload.finish();
     let heading = options.title.as_deref().unwrap_or("تقرير مكرر");
     let title = format!("{heading} — {}", report.params.inputs.join("، "));
     let mut header = String::new();
@@ -166,6 +168,7 @@ pub fn write_eval(
         }
     }
     payload.labels = Some(labels);
+    payload.finish();
 
     let names: Vec<String> = page_model.files.iter().map(|f| f.name.clone()).collect();
     let heading = options.title.as_deref().unwrap_or("تقييم مكرر");
@@ -175,7 +178,7 @@ pub fn write_eval(
     header.push_str("<div class=\"top\">");
     scores_card(&mut header, page_model);
     params_card(&mut header, settings, &options.notes);
-    header.push_str("</div><div class=\"charts\"><figure class=\"card\">");
+    header.push_str("<figure class=\"card\">");
     s_curve(&mut header, settings);
     header.push_str("</figure></div>");
     page(out, &title, &header, true, &payload)
@@ -200,9 +203,9 @@ struct Payload {
     labels: Option<Vec<String>>,
     #[serde(skip)]
     normalizer: Normalizer,
-    /// Normalized texts, parallel to `docs` (also when equal to the original).
+    /// The (representative, member) documents of every pair, in group order.
     #[serde(skip)]
-    normalized: Vec<String>,
+    pending: Vec<(usize, usize)>,
     /// Document id → index in `docs`.
     #[serde(skip)]
     seen: HashMap<String, usize>,
@@ -245,7 +248,7 @@ impl Payload {
             files: Vec::new(),
             labels: None,
             normalizer,
-            normalized: Vec::new(),
+            pending: Vec::new(),
             seen: HashMap::new(),
         }
     }
@@ -254,24 +257,48 @@ impl Payload {
         if let Some(&i) = self.seen.get(id) {
             return i;
         }
-        let norm = self.normalizer.normalize(text);
         let i = self.docs.len();
-        let stored = (norm != text).then(|| norm.clone());
-        self.docs.push((id.to_string(), text.to_string(), stored));
-        self.normalized.push(norm);
+        self.docs.push((id.to_string(), text.to_string(), None));
         self.seen.insert(id.to_string(), i);
         i
     }
 
-    fn pair(&self, r: usize, d: usize, similarity: f64) -> PairRow {
-        let sim = (similarity * 10_000.0).round() / 10_000.0;
-        let (a, b) = (&self.docs[r].1, &self.docs[d].1);
-        if a == b {
-            return PairRow::Same(d, sim);
+    /// A pair of `r` (the representative) and `d`; its marks are filled in by [`Self::finish`].
+    fn pair(&mut self, r: usize, d: usize, similarity: f64) -> PairRow {
+        self.pending.push((r, d));
+        PairRow::Same(d, (similarity * 10_000.0).round() / 10_000.0)
+    }
+
+    /// Normalizes every document and marks every pair's differences, in parallel (on the
+    /// current rayon pool); the result does not depend on the number of threads.
+    fn finish(&mut self) {
+        let normalizer = &self.normalizer;
+        let normalized: Vec<String> = self
+            .docs
+            .par_iter()
+            .map(|(_, text, _)| normalizer.normalize(text))
+            .collect();
+        let docs = &self.docs;
+        let rows: Vec<&mut PairRow> = self.groups.iter_mut().flat_map(|g| &mut g.m).collect();
+        rows.into_par_iter()
+            .zip(self.pending.par_iter())
+            .for_each(|(row, &(r, d))| {
+                let sim = match row {
+                    PairRow::Same(_, s) | PairRow::Diff(_, s, ..) => *s,
+                };
+                let (a, b) = (&docs[r].1, &docs[d].1);
+                if a != b {
+                    let (ra, da) = word_marks(a, b);
+                    let (rn, dn) = word_marks(&normalized[r], &normalized[d]);
+                    *row = PairRow::Diff(d, sim, ra, da, rn, dn);
+                }
+            });
+        self.pending.clear();
+        for (doc, norm) in self.docs.iter_mut().zip(normalized) {
+            if norm != doc.1 {
+                doc.2 = Some(norm);
+            }
         }
-        let (ra, da) = word_marks(a, b);
-        let (rn, dn) = word_marks(&self.normalized[r], &self.normalized[d]);
-        PairRow::Diff(d, sim, ra, da, rn, dn)
     }
 }
 
@@ -304,7 +331,7 @@ pub(crate) fn word_marks(old: &str, new: &str) -> (Vec<u32>, Vec<u32>) {
     }
     // No deadline: the result must not depend on the machine's speed.
     let diff = TextDiff::configure()
-        .algorithm(Algorithm::Myers)
+        .algorithm(Algorithm::Patience)
         .diff_words(old, new);
     let old_tokens = diff.old_slices();
     let new_tokens = diff.new_slices();
@@ -445,8 +472,9 @@ fn header_start(h: &mut String, heading: &str, inputs: &[String]) {
         "<header>\n<h1>{}<small>mukarrar</small></h1>\n<p class=\"inputs\">",
         esc(heading)
     );
-    for i in inputs {
-        let _ = write!(h, "<bdi dir=\"ltr\" class=\"mono\">{}</bdi>", esc(i));
+    for (n, i) in inputs.iter().enumerate() {
+        let sep = if n > 0 { "، " } else { "" };
+        let _ = write!(h, "{sep}<bdi dir=\"ltr\" class=\"mono\">{}</bdi>", esc(i));
     }
     h.push_str("</p>\n</header>\n");
 }
@@ -527,7 +555,7 @@ fn flatten(prefix: &str, v: &serde_json::Value, rows: &mut Vec<(String, String)>
 
 fn scores_card(h: &mut String, page_model: &EvalPage) {
     h.push_str(
-        "<section class=\"card\"><h2>النتائج</h2><table class=\"scores\"><thead><tr>\
+        "<section class=\"card wide\"><h2>النتائج</h2><table class=\"scores\"><thead><tr>\
          <th>الملف</th><th class=\"num\">المستندات</th><th class=\"num\">الدقة</th>\
          <th class=\"num\">الاستدعاء</th><th class=\"num\">F1</th><th class=\"num\">ARI</th>\
          <th class=\"num\">أزواج مدمجة خطأ</th><th class=\"num\">أزواج مفصولة خطأ</th>\

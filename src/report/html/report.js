@@ -6,7 +6,10 @@
 (function () {
   "use strict";
 
+  var marks = window.performance && performance.mark ? performance : null;
+  if (marks) marks.mark("mukarrar-start");
   var data = JSON.parse(document.getElementById("mukarrar-data").textContent);
+  if (marks) marks.mark("mukarrar-parsed");
   var docs = data.docs; // [id, original text, normalized text or null when unchanged]
   var groups = data.groups; // {id, n, r, m: [[doc, similarity, repMarks, docMarks, repMarksN, docMarksN]]}
   var evalMode = data.mode === "eval";
@@ -27,7 +30,7 @@
   var shown = []; // indices into groups that pass the filter, in display order
   var done = 0; // how many of them have a row
   var useNorm = false;
-  var lowered = []; // per document: id and texts in lower case, built on the first search
+  var lowered = []; // per document: id and texts in lower case (see lowerOf)
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -74,7 +77,11 @@
       var ids = el("span", "id");
       ids.append(el("bdi", null, docs[g.r][0]), " ↔ ", el("bdi", null, docs[g.m[0][0]][0]));
       sum.append(ids);
-      if (files.length > 1) sum.append(el("bdi", "tag", files[g.f]));
+      if (files.length > 1) {
+        var file = el("bdi", "tag", files[g.f].split("/").pop());
+        file.title = files[g.f];
+        sum.append(file);
+      }
     } else {
       var cid = el("span", "cid");
       cid.append(el("bdi", null, "#" + g.id));
@@ -185,7 +192,9 @@
     }
   }
 
-  function haystack(d) {
+  // Texts in lower case, built on the first search that has cased letters (Latin ids, say);
+  // Arabic has no case, so an Arabic query searches the texts as they are.
+  function lowerOf(d) {
     if (lowered[d] === undefined) {
       var doc = docs[d];
       lowered[d] = (doc[0] + "\n" + doc[1] + "\n" + (doc[2] || "")).toLowerCase();
@@ -193,23 +202,31 @@
     return lowered[d];
   }
 
-  function matches(g, q) {
+  function docMatches(d, q, cased) {
+    if (cased) return lowerOf(d).indexOf(q) >= 0;
+    var doc = docs[d];
+    return doc[0].indexOf(q) >= 0 || doc[1].indexOf(q) >= 0 || (doc[2] !== null && doc[2].indexOf(q) >= 0);
+  }
+
+  function matches(g, q, cased) {
     if (String(g.id).toLowerCase() === q || "#" + g.id === q) return true;
-    if (haystack(g.r).indexOf(q) >= 0) return true;
+    if (docMatches(g.r, q, cased)) return true;
     for (var i = 0; i < g.m.length; i++) {
-      if (haystack(g.m[i][0]).indexOf(q) >= 0) return true;
+      if (docMatches(g.m[i][0], q, cased)) return true;
     }
     return false;
   }
 
   function apply() {
-    var q = search.value.trim().toLowerCase();
+    var raw = search.value.trim();
+    var q = raw.toLowerCase();
+    var cased = q !== raw.toUpperCase();
     var kind = kindBox ? kindBox.value : "";
     shown = [];
     for (var i = 0; i < groups.length; i++) {
       var g = groups[i];
       if (kind && g.k !== kind) continue;
-      if (q && !matches(g, q)) continue;
+      if (q && !matches(g, q, cased)) continue;
       shown.push(i);
     }
     list.textContent = "";
@@ -316,5 +333,5 @@
 
   apply();
   document.documentElement.dataset.ready = "1";
-  if (window.performance && performance.mark) performance.mark("mukarrar-ready");
+  if (marks) marks.mark("mukarrar-ready");
 })();
