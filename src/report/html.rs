@@ -15,7 +15,7 @@
 //! from the page's content) and no network access at all: even markup that got into the page
 //! could neither run nor load anything.
 //!
-//! [`write`] renders a [`Report`] (what `--format html` prints); [`write_eval`] renders the
+//! [`write()`] renders a [`Report`] (what `--format html` prints); [`write_eval`] renders the
 //! wrongly clustered pairs of an evaluation ([`EvalPage`]).
 
 use std::collections::HashMap;
