@@ -36,6 +36,11 @@ fn with_browser(test: impl FnOnce(&mut Browser)) {
         "Chromium is needed for the browser tests: `apt-get install chromium` \
          (or set MUKARRAR_SKIP_BROWSER=1 to skip them on this machine)",
     );
+    assert!(
+        chromium.exists(),
+        "no Chromium at {} (MUKARRAR_CHROMIUM)",
+        chromium.display()
+    );
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(&chromium, WIDTH, HEIGHT);
     test(&mut browser);
