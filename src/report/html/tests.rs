@@ -185,9 +185,24 @@ fn clusters_come_largest_first_with_marks_for_both_forms() {
 }
 
 #[test]
-fn the_same_report_gives_the_same_bytes() {
-    let report = report_of(&[("a", STORY), ("b", STORY), ("c", "نص آخر لا يشبه غيره")]);
-    assert_eq!(html(&report), html(&report.clone()));
+fn the_same_report_gives_the_same_bytes_on_any_number_of_threads() {
+    let mut docs: Vec<(String, String)> = Vec::new();
+    for i in 0..40 {
+        docs.push((format!("a{i}"), format!("{STORY} رقم {i}")));
+        docs.push((format!("b{i}"), format!("{STORY} العدد {i} الأخير")));
+    }
+    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let report = report_of(&refs);
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| html(&report))
+    };
+    let one = on(1);
+    assert_eq!(one, on(3));
+    assert_eq!(one, html(&report.clone()));
 }
 
 #[test]
