@@ -93,13 +93,23 @@ where
 }
 
 /// Whether a case is a false merge or a false split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CaseKind {
-    /// Two documents with different labels ended in one cluster.
+    /// In one cluster, but labelled as different stories (costs precision).
     FalseMerge,
-    /// Documents with one label ended in different clusters.
+    /// Labelled as one story, but in different clusters (costs recall).
     FalseSplit,
+}
+
+impl CaseKind {
+    /// The name used in reports: `false-merge` or `false-split`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseKind::FalseMerge => "false-merge",
+            CaseKind::FalseSplit => "false-split",
+        }
+    }
 }
 
 /// One error of a clustering, as a pair of documents.

@@ -354,3 +354,146 @@ fn eval_scores_the_labelled_sample() {
     assert!(r["precision"].as_f64().unwrap() > 0.9, "{v}");
     assert!(r["recall"].as_f64().unwrap() > 0.7, "{v}");
 }
+
+#[test]
+fn an_html_output_name_writes_the_html_report_with_whole_texts() {
+    let dir = TempDir::new().unwrap();
+    let page = dir.path().join("report.html");
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "-o",
+        ])
+        .arg(&page)
+        .assert()
+        .success()
+        .stdout("");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">"));
+    // The whole text of a member, not its preview.
+    assert!(html.contains("جوتيريش يحثّ قادة العالم على بذل الجهود لحل الدولتين"));
+    // Other formats do not carry the texts.
+    let out = mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["clusters"][0]["members"][0].get("text").is_none(), "{v}");
+}
+
+#[test]
+fn eval_writes_an_html_page_of_wrong_pairs() {
+    let dir = TempDir::new().unwrap();
+    let labelled = write(
+        &dir,
+        "labelled.jsonl",
+        "{\"id\": \"a\", \"text\": \"أمطار غزيرة على الرياض اليوم وتحذيرات من السيول\", \"group\": \"rain\"}\n\
+         {\"id\": \"b\", \"text\": \"أمطار غزيرة على الرياض اليوم وتحذيرات من السيول\", \"group\": \"flood\"}\n",
+    );
+    let page = dir.path().join("eval.html");
+    mukarrar()
+        .args(["eval", &labelled, "-q", "-o"])
+        .arg(&page)
+        .assert()
+        .success();
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.contains("\"mode\":\"eval\""));
+    assert!(html.contains("\"k\":\"false-merge\""));
+    // -o with another name keeps the text table; --format overrides the name.
+    let table = dir.path().join("scores.txt");
+    mukarrar()
+        .args(["eval", &labelled, "-q", "-o"])
+        .arg(&table)
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&table).unwrap().starts_with("file "));
+    mukarrar()
+        .args(["eval", &labelled, "-q", "--format", "html"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("<!DOCTYPE html>"));
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo on this system: nothing to test
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "-o",
+            fifo.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let got = reader.join().unwrap();
+    assert!(
+        got.starts_with("cluster_id,doc_id,similarity,is_representative\n"),
+        "{got}"
+    );
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_file_is_not_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("report.csv");
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let probe = dir.path().join("probe");
+    fs::write(&probe, "").unwrap();
+    let expected = fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        expected
+    );
+    // Replacing a file keeps that file's permissions.
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o640)).unwrap();
+    mukarrar()
+        .args([
+            "cluster",
+            sample("headlines.jsonl").to_str().unwrap(),
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}

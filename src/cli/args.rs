@@ -280,8 +280,9 @@ pub fn settings(
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Report format: text, json, jsonl or csv [default: from the --output extension, else
-    /// text on a terminal and csv in a pipe].
+    /// Report format: text, json, jsonl, csv or html (one self-contained page: texts side by
+    /// side with their differences marked) [default: from the --output extension, else text
+    /// on a terminal and csv in a pipe].
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<report::Format>,
 

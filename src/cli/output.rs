@@ -19,6 +19,19 @@ pub fn write_to(
             out.flush()?;
             Ok(())
         }
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+            // A device, a FIFO or the like (`-o /dev/null`, `-o >(gzip ...)`): write to it as it
+            // is. Renaming a temporary file onto it would replace the device with a file.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            write(&mut out).with_context(|| format!("writing {}", path.display()))?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(())
+        }
         Some(path) => {
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
@@ -38,10 +51,38 @@ pub fn write_to(
             tmp.as_file()
                 .sync_all()
                 .with_context(|| format!("writing {}", path.display()))?;
+            // A temporary file is private (0600); the report gets the permissions of the file
+            // it replaces, or those of a newly created file.
+            let permissions = match std::fs::metadata(path) {
+                Ok(m) => Some(m.permissions()),
+                Err(_) => new_file_permissions(),
+            };
+            if let Some(permissions) = permissions {
+                std::fs::set_permissions(tmp.path(), permissions)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             tmp.persist(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             Ok(())
         }
+    }
+}
+
+/// The permissions of a newly created file: 0666 less the process umask, learnt from a file
+/// created the ordinary way. `None` where permissions are not Unix modes.
+fn new_file_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().ok()?;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe).ok()?;
+        let mode = std::fs::metadata(&probe).ok()?.permissions().mode();
+        Some(std::fs::Permissions::from_mode(mode & 0o777))
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

@@ -4,6 +4,7 @@
 //! same model, so every format tells the same story.
 
 mod csv;
+pub mod html;
 mod text;
 
 use std::fmt;
@@ -63,6 +64,10 @@ pub struct Member {
     /// True when the document was empty after normalization (only in singleton clusters).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub empty: bool,
+    /// The whole original text, when the run kept it ([`crate::pipeline::RunOptions::keep_text`],
+    /// which the command line sets for `--format html` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 impl Report {
@@ -88,6 +93,7 @@ impl Report {
                             is_representative: m == g.representative,
                             preview: doc.preview.clone(),
                             empty: false,
+                            text: doc.text.clone(),
                         }
                     })
                     .collect(),
@@ -112,6 +118,7 @@ impl Report {
                             is_representative: true,
                             preview: doc.preview.clone(),
                             empty: doc.empty,
+                            text: doc.text.clone(),
                         }],
                     });
                 }
@@ -140,11 +147,19 @@ pub enum Format {
     Jsonl,
     /// `cluster_id,doc_id,similarity,is_representative`, one row per member.
     Csv,
+    /// One self-contained web page: clusters side by side with their differences marked.
+    Html,
 }
 
 impl Format {
     /// Every format, as listed in `--help`.
-    pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Jsonl, Format::Csv];
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Jsonl,
+        Format::Csv,
+        Format::Html,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -153,7 +168,14 @@ impl Format {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
+            Format::Html => "html",
         }
+    }
+
+    /// True when the format shows whole texts, so the run must keep them
+    /// ([`crate::pipeline::RunOptions::keep_text`]); the others need only the preview.
+    pub fn needs_text(self) -> bool {
+        self == Format::Html
     }
 
     /// The format a file name's extension implies, if any.
@@ -164,6 +186,7 @@ impl Format {
             "json" => Some(Format::Json),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "csv" => Some(Format::Csv),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -184,6 +207,7 @@ impl Format {
                 Ok(())
             }
             Format::Csv => csv::write(report, out),
+            Format::Html => html::write(report, &html::HtmlOptions::default(), out),
         }
     }
 }
@@ -200,7 +224,9 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format `{s}` (expected text, json, jsonl or csv)"))
+            .ok_or_else(|| {
+                format!("unknown format `{s}` (expected text, json, jsonl, csv or html)")
+            })
     }
 }
 

@@ -21,6 +21,7 @@ use crate::cli::{Global, Status};
 #[command(after_help = "Examples:
   mukarrar cluster samples/headlines.jsonl
   mukarrar cluster news.jsonl.gz --format csv -o clusters.csv
+  mukarrar cluster news.jsonl.gz -o report.html     (a page to open in a browser)
   mukarrar cluster articles.csv --text-field body --id-field url --threshold 0.6
   zcat feed.jsonl.gz | mukarrar cluster - --format jsonl")]
 pub struct Args {
@@ -44,9 +45,10 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
     let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
+    let format = args.output.format();
     let options = RunOptions {
         skip_invalid: args.input.skip_invalid,
-        keep_text: false,
+        keep_text: format.needs_text(),
         keep_signatures: false,
     };
     let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
@@ -57,7 +59,6 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         args.inputs.clone(),
         args.output.include_singletons,
     );
-    let format = args.output.format();
     output::write_to(args.output.output.as_deref(), |out| {
         format.write(&report, out)
     })?;

@@ -1,8 +1,11 @@
 //! `mukarrar eval`: cluster labelled files and score the result against the labels.
 
+use std::path::PathBuf;
+
 use anyhow::bail;
 use mukarrar::eval::{self, Case, CaseKind, Scores};
 use mukarrar::pipeline::{self, Outcome, RunOptions, Settings};
+use mukarrar::report::html::{self, CaseDoc, EvalCase, EvalFile, EvalPage, HtmlOptions};
 use serde::Serialize;
 
 use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
@@ -16,12 +19,15 @@ use crate::cli::{output, Global, Status};
 /// index of the clustering that the given settings produce, for each file. --explain N adds
 /// the N worst false merges (most similar pairs of different groups that were joined) and
 /// false splits (pieces of one group that were not joined, least similar first), with the
-/// first words of both texts and their similarity.
+/// first words of both texts and their similarity. `--format html` (or `-o errors.html`)
+/// writes a page with the scores and those pairs side by side, their differing words marked
+/// (100 of each kind per file unless --explain says otherwise).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar eval samples/labelled.jsonl
   mukarrar eval dev/articles.jsonl.gz dev/headlines.jsonl.gz --format json
-  mukarrar eval dev/headlines.jsonl.gz --explain 10 --threshold 0.6")]
+  mukarrar eval dev/headlines.jsonl.gz --explain 10 --threshold 0.6
+  mukarrar eval dev/headlines.jsonl.gz -o headlines-errors.html")]
 pub struct Args {
     /// Labelled input files; each is clustered and scored on its own.
     #[arg(value_name = "FILE", required = true)]
@@ -35,9 +41,14 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub explain: usize,
 
-    /// Output format: text or json.
-    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
-    pub format: EvalFormat,
+    /// Output format: text, json or html [default: from the --output extension, else text].
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<EvalFormat>,
+
+    /// Write the result to FILE (through a temporary file renamed into place) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub input: InputArgs,
@@ -56,6 +67,29 @@ pub enum EvalFormat {
     Text,
     /// One JSON document.
     Json,
+    /// One self-contained web page with the wrongly clustered pairs side by side.
+    Html,
+}
+
+/// Wrong pairs of each kind shown per file by `--format html` without --explain.
+const HTML_CASES: usize = 100;
+
+impl Args {
+    fn format(&self) -> EvalFormat {
+        if let Some(f) = self.format {
+            return f;
+        }
+        let ext = self
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("html" | "htm") => EvalFormat::Html,
+            Some("json") => EvalFormat::Json,
+            _ => EvalFormat::Text,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -116,56 +150,95 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let bars = Bars::new(global.quiet);
     let mut cfg = args.input.config();
     cfg.keep_fields = vec![args.group_field.clone()];
+    let format = args.format();
+    let explain = match (format, args.explain) {
+        (EvalFormat::Html, 0) => HTML_CASES,
+        (_, n) => n,
+    };
     let mut results = Vec::new();
+    let mut pages = Vec::new();
     for file in &args.files {
         let reader = mukarrar::input::open(file, &cfg)?;
         let inputs = vec![pipeline::Input::new(file.clone(), reader)];
         let options = RunOptions {
             skip_invalid: args.input.skip_invalid,
-            keep_text: false,
-            keep_signatures: args.explain > 0,
+            keep_text: format == EvalFormat::Html,
+            keep_signatures: explain > 0,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
         let (truth, predicted) = labels(&outcome, file, &args.group_field)?;
         let scores = eval::score(&truth, &predicted);
-        let cases = if args.explain > 0 {
+        let cases = if explain > 0 {
             let sim = |a: usize, b: usize| outcome.similarity(a, b).unwrap_or(f64::NAN);
-            eval::explain(&truth, &predicted, sim, args.explain)
-                .into_iter()
-                .map(|c: Case| {
-                    let side = |i: usize| Side {
-                        id: outcome.docs[i].id.clone(),
-                        group: truth[i].clone(),
-                        preview: outcome.docs[i].preview.clone(),
-                    };
-                    Explained {
-                        kind: c.kind,
-                        similarity: c.similarity,
-                        a: side(c.a),
-                        b: side(c.b),
-                    }
-                })
-                .collect()
+            eval::explain(&truth, &predicted, sim, explain)
         } else {
             Vec::new()
         };
+        if format == EvalFormat::Html {
+            let doc = |i: usize| CaseDoc {
+                id: outcome.docs[i].id.clone(),
+                text: outcome.docs[i].text.clone().unwrap_or_default(),
+                label: truth[i].clone(),
+            };
+            pages.push(EvalFile {
+                name: file.clone(),
+                scores,
+                cases: cases
+                    .iter()
+                    .map(|c| EvalCase {
+                        kind: c.kind,
+                        a: doc(c.a),
+                        b: doc(c.b),
+                        similarity: c.similarity,
+                    })
+                    .collect(),
+            });
+        }
+        let cases = cases
+            .into_iter()
+            .map(|c: Case| {
+                let side = |i: usize| Side {
+                    id: outcome.docs[i].id.clone(),
+                    group: truth[i].clone(),
+                    preview: outcome.docs[i].preview.clone(),
+                };
+                Explained {
+                    kind: c.kind,
+                    similarity: c.similarity,
+                    a: side(c.a),
+                    b: side(c.b),
+                }
+            })
+            .collect();
         results.push(FileScores {
             file: file.clone(),
             scores,
             cases,
         });
     }
-    let text = match args.format {
+    match format {
+        EvalFormat::Html => {
+            let page = EvalPage {
+                settings,
+                files: pages,
+            };
+            output::write_to(args.output.as_deref(), |out| {
+                html::write_eval(&page, &HtmlOptions::default(), out)
+            })?;
+        }
         EvalFormat::Json => {
             let report = EvalReport {
                 settings: &settings,
                 results,
             };
-            serde_json::to_string_pretty(&report)? + "\n"
+            let text = serde_json::to_string_pretty(&report)? + "\n";
+            output::write_to(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
         }
-        EvalFormat::Text => text(&results),
-    };
-    output::write_to(None, |w| w.write_all(text.as_bytes()))?;
+        EvalFormat::Text => {
+            let text = text(&results);
+            output::write_to(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
+        }
+    }
     Ok(Status::Ok)
 }
 
