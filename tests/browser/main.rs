@@ -229,10 +229,10 @@ fn injection_corpus(dir: &TempDir) -> PathBuf {
     for (i, bad) in INJECTIONS.iter().enumerate() {
         // Two near-identical documents per payload, so each lands in a cluster; the payload
         // is in the id, in the text, and in a word that differs between the two.
-        for copy in 0..2 {
+        for (copy, edition) in EDITION.iter().enumerate() {
             let doc = serde_json::json!({
                 "id": format!("{bad}-{i}-{copy}"),
-                "title": format!("خبر عاجل {bad} عن اجتماع مجلس الوزراء اليوم في الرياض نسخة {} {bad}", EDITION[copy]),
+                "title": format!("خبر عاجل {bad} عن اجتماع مجلس الوزراء اليوم في الرياض نسخة {edition} {bad}"),
             });
             lines.push_str(&doc.to_string());
             lines.push('\n');
@@ -357,10 +357,10 @@ fn a_large_report_builds_rows_only_as_they_scroll_into_view() {
     // 1,500 clusters of two near-identical texts each.
     let mut lines = String::new();
     for i in 0..1500 {
-        for copy in 0..2 {
+        for (copy, edition) in EDITION.iter().enumerate() {
             let doc = serde_json::json!({
                 "id": format!("d{i}-{copy}"),
-                "title": format!("الخبر رقم {i} عن موضوع رقم {i} في اليوم رقم {i} من الشهر نسخة {}", EDITION[copy]),
+                "title": format!("الخبر رقم {i} عن موضوع رقم {i} في اليوم رقم {i} من الشهر نسخة {edition}"),
             });
             lines.push_str(&format!("{doc}\n"));
         }
