@@ -29,8 +29,10 @@ pub use crate::signature::{Scratch, Signer};
 pub struct DocInfo {
     /// The document's id.
     pub id: String,
-    /// Where it came from (`source:line`).
-    pub origin: Location,
+    /// Which input it came from (an index into [`Outcome::inputs`]).
+    pub input: u32,
+    /// Its line (or record) number in that input.
+    pub line: u64,
     /// Length of the original text in characters.
     pub chars: usize,
     /// The first words of the original text.
@@ -87,6 +89,8 @@ pub struct RunOptions {
 pub struct Outcome {
     /// The settings used.
     pub settings: Settings,
+    /// The inputs' names, in the order read.
+    pub inputs: Vec<String>,
     /// Every document read, in input order (its index is its position).
     pub docs: Vec<DocInfo>,
     /// Clusters of two or more documents, ordered by their first member.
@@ -101,6 +105,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Where document `i` came from.
+    pub fn origin(&self, i: usize) -> Location {
+        let doc = &self.docs[i];
+        Location::line(self.inputs[doc.input as usize].as_str(), doc.line)
+    }
+
     /// The similarity of documents `a` and `b` as the run measured it, when the signatures
     /// were kept ([`RunOptions::keep_signatures`]).
     pub fn similarity(&self, a: usize, b: usize) -> Option<f64> {
@@ -185,56 +195,59 @@ pub fn run(
     let names = &names;
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = sync_channel::<Result<Vec<(Document, usize)>>>(4);
-        let reader = scope.spawn(move || {
-            let mut seen: HashMap<String, Location> = HashMap::new();
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut skipped = 0usize;
-            let all = inputs
-                .into_iter()
-                .enumerate()
-                .flat_map(|(n, input)| input.docs.map(move |d| d.map(|d| (d, n))));
-            for item in all {
-                let checked = item.and_then(|(doc, n)| {
-                    let here = Location::line(names[n].as_str(), doc.line);
-                    match seen.get(&doc.id) {
-                        Some(first) => Err(Error::Record {
-                            location: here,
-                            kind: RecordError::DuplicateId {
-                                id: doc.id.clone(),
-                                first: first.to_string(),
-                            },
-                        }),
-                        None => {
-                            seen.insert(doc.id.clone(), here);
-                            Ok((doc, n))
-                        }
-                    }
-                });
-                match checked {
-                    Ok(doc) => {
-                        batch.push(doc);
-                        if batch.len() == BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                            if tx.send(Ok(full)).is_err() {
-                                return skipped;
+        let reader = std::thread::Builder::new()
+            .name("mukarrar-read".into())
+            .spawn_scoped(scope, move || {
+                let mut seen: HashMap<String, Location> = HashMap::new();
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut skipped = 0usize;
+                let all = inputs
+                    .into_iter()
+                    .enumerate()
+                    .flat_map(|(n, input)| input.docs.map(move |d| d.map(|d| (d, n))));
+                for item in all {
+                    let checked = item.and_then(|(doc, n)| {
+                        let here = Location::line(names[n].as_str(), doc.line);
+                        match seen.get(&doc.id) {
+                            Some(first) => Err(Error::Record {
+                                location: here,
+                                kind: RecordError::DuplicateId {
+                                    id: doc.id.clone(),
+                                    first: first.to_string(),
+                                },
+                            }),
+                            None => {
+                                seen.insert(doc.id.clone(), here);
+                                Ok((doc, n))
                             }
                         }
-                    }
-                    Err(e) if e.is_record_error() && options.skip_invalid => {
-                        skipped += 1;
-                        progress.warn(&e);
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return skipped;
+                    });
+                    match checked {
+                        Ok(doc) => {
+                            batch.push(doc);
+                            if batch.len() == BATCH {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                if tx.send(Ok(full)).is_err() {
+                                    return skipped;
+                                }
+                            }
+                        }
+                        Err(e) if e.is_record_error() && options.skip_invalid => {
+                            skipped += 1;
+                            progress.warn(&e);
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return skipped;
+                        }
                     }
                 }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(Ok(batch));
-            }
-            skipped
-        });
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch));
+                }
+                skipped
+            })
+            .map_err(|e| Error::io("<reader thread>", e))?;
         for batch in rx {
             let batch = batch?;
             let base = signatures.len();
@@ -254,7 +267,8 @@ pub fn run(
                     };
                     let set = exact.then(|| scratch.shingles.clone());
                     let info = DocInfo {
-                        origin: Location::line(names[n].as_str(), doc.line),
+                        input: n as u32,
+                        line: doc.line,
                         chars: doc.text.chars().count(),
                         preview: preview(&doc.text),
                         text: options.keep_text.then_some(doc.text),
@@ -357,6 +371,7 @@ pub fn run(
     };
     Ok(Outcome {
         settings: settings.clone(),
+        inputs: names.clone(),
         docs,
         groups,
         stats,

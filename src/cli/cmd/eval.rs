@@ -125,13 +125,13 @@ struct EvalReport<'a> {
 /// Labels of each document: (truth, predicted cluster = first member's position).
 fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<String>, Vec<u64>)> {
     let mut truth = Vec::with_capacity(outcome.docs.len());
-    for doc in &outcome.docs {
+    for (i, doc) in outcome.docs.iter().enumerate() {
         match doc.fields.first() {
             Some((_, serde_json::Value::String(s))) => truth.push(s.clone()),
             Some((_, v)) if !v.is_null() => truth.push(v.to_string()),
             _ => bail!(
                 "{}: record `{}` has no `{field}` field (set --group-field); in {file}",
-                doc.origin,
+                outcome.origin(i),
                 doc.id,
             ),
         }
