@@ -598,7 +598,7 @@ impl Index {
         state.stats.empty += new.iter().filter(|d| d.shingles == 0).count();
 
         let started = Instant::now();
-        let components = plan(conn, settings, &new, state.next_pos)?;
+        let (components, keys) = plan(conn, settings, &new, state.next_pos)?;
         state.match_seconds += started.elapsed().as_secs_f64();
 
         let started = Instant::now();
@@ -617,7 +617,6 @@ impl Index {
         ))?;
         let mut insert_key =
             conn.prepare_cached("INSERT INTO bands (band, key, pos) VALUES (?1, ?2, ?3)")?;
-        let lsh = settings.lsh;
         for (i, d) in new.iter().enumerate() {
             let pos = first + i as u64;
             insert_doc.execute(params![
@@ -633,12 +632,10 @@ impl Index {
                 d.preview,
                 d.fields,
             ])?;
-            if d.shingles > 0 {
-                for band in 0..lsh.bands {
-                    let key = lsh.band_key(&d.signature, band) as i64;
-                    insert_key.execute(params![band as i64, key, pos as i64])?;
-                }
-            }
+        }
+        // In key order, so that neighbouring inserts touch neighbouring pages.
+        for &(band, key, i) in &keys {
+            insert_key.execute(params![band as i64, key as i64, (first + i as u64) as i64])?;
         }
         let mut in_component = vec![false; new.len()];
         for c in &components {
@@ -800,7 +797,7 @@ impl Index {
             state.stats.new = new.len();
             state.stats.empty = new.iter().filter(|d| d.shingles == 0).count();
             let started = Instant::now();
-            let components = plan(conn, &self.settings, &new, state.next_pos)?;
+            let (components, _) = plan(conn, &self.settings, &new, state.next_pos)?;
             state.match_seconds = started.elapsed().as_secs_f64();
             let change = self.query_report(names, options, &new, &components, state)?;
             Ok(change)
@@ -1049,14 +1046,18 @@ fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
         .collect()
 }
 
+/// A new document's band key: (band, key, document index).
+type BandKey = (u32, u64, u32);
+
 /// Finds the clusters the new documents form or join. New document `i` would take position
-/// `first_pos + i`.
+/// `first_pos + i`. Also returns the new documents' band keys as (band, key, document),
+/// sorted.
 fn plan(
     conn: &Connection,
     settings: &Settings,
     new: &[NewDoc],
     first_pos: u64,
-) -> rusqlite::Result<Vec<Component>> {
+) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>)> {
     let n = new.len();
     let params = settings.lsh;
     let k = settings.minhash.num_perm;
@@ -1065,7 +1066,7 @@ fn plan(
 
     // Candidates among the indexed documents: one lookup per distinct (band, key), in key
     // order so that neighbouring lookups touch neighbouring pages.
-    let mut keys: Vec<(u32, u64, u32)> = new
+    let mut keys: Vec<BandKey> = new
         .par_iter()
         .enumerate()
         .filter(|(_, d)| d.shingles > 0)
@@ -1091,7 +1092,6 @@ fn plan(
         }
         pairs.extend(found.iter().map(|&p| (i, p)));
     }
-    drop(keys);
     pairs.par_sort_unstable();
     pairs.dedup();
 
@@ -1106,8 +1106,10 @@ fn plan(
     let kept: Vec<(u32, u64)> = pairs
         .into_par_iter()
         .filter(|&(i, p)| {
-            let (d, s) = (&new[i as usize], &stored[&p]);
-            measure.estimate(&s.signature, s.shingles, &d.signature, d.shingles) >= threshold
+            let d = &new[i as usize];
+            stored.get(&p).is_some_and(|s| {
+                measure.estimate(&s.signature, s.shingles, &d.signature, d.shingles) >= threshold
+            })
         })
         .collect();
 
@@ -1196,5 +1198,5 @@ fn plan(
             }
         })
         .collect();
-    Ok(components)
+    Ok((components, keys))
 }
