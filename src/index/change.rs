@@ -382,6 +382,9 @@ const CHUNK: usize = 8192;
 #[derive(Default)]
 struct RunState {
     first_pos: u64,
+    /// Documents in the index when the run began, and stored documents it removed (replaced).
+    indexed_at_start: u64,
+    removed: u64,
     next_pos: u64,
     stats: ChangeStats,
     /// Clusters that formed during the run.
@@ -405,6 +408,11 @@ impl RunState {
             id = next;
         }
         id
+    }
+
+    /// Documents in the index now.
+    fn indexed(&self) -> u64 {
+        self.indexed_at_start + self.stats.new as u64 - self.removed
     }
 
     fn existed_before(&self, e: &Existing) -> bool {
@@ -446,6 +454,7 @@ impl Index {
             let pos = store::next_pos(conn).map_err(sql)?;
             state.first_pos = pos;
             state.next_pos = pos;
+            state.indexed_at_start = count_documents(conn).map_err(sql)?;
             let mut in_batch = 0usize;
             let mut batch_added = 0usize;
             let mut batch_skipped = 0usize;
@@ -504,12 +513,11 @@ impl Index {
                     open = false;
                     state.write_seconds += started.elapsed().as_secs_f64();
                     state.stats.batches += 1;
-                    let indexed = count_documents(conn).map_err(sql)?;
                     on_commit(&Commit {
                         batch: batch as u64,
                         records: in_batch,
                         added: batch_added,
-                        indexed,
+                        indexed: state.indexed(),
                     });
                     in_batch = 0;
                     batch_added = 0;
@@ -588,6 +596,7 @@ impl Index {
         }
         if !replace.is_empty() {
             remove_positions(conn, settings, &replace)?;
+            state.removed += replace.len() as u64;
         }
         let docs: Vec<(Document, Location)> = keep.into_iter().flatten().collect();
 
@@ -739,7 +748,7 @@ impl Index {
         }
         clusters.sort_by_key(|c| c.id);
         tally(&mut state.stats, &clusters, state.merged.len());
-        state.stats.indexed = count_documents(conn)?;
+        state.stats.indexed = state.indexed();
         state.stats.seconds = vec![
             ("read+sign".into(), state.sign_seconds),
             ("match".into(), state.match_seconds),
