@@ -746,8 +746,6 @@ impl Index {
                 }
             }
         }
-        clusters.sort_by_key(|c| c.id);
-        tally(&mut state.stats, &clusters, state.merged.len());
         state.stats.indexed = state.indexed();
         state.stats.seconds = vec![
             ("read+sign".into(), state.sign_seconds),
@@ -755,15 +753,30 @@ impl Index {
             ("write".into(), state.write_seconds),
             ("report".into(), started.elapsed().as_secs_f64()),
         ];
-        Ok(Change {
-            committed: true,
+        let merged = state.merged.len();
+        Ok(self.change(true, names, clusters, state.stats, merged))
+    }
+
+    /// The report of a run: the clusters by id, and the counts they give.
+    fn change(
+        &self,
+        committed: bool,
+        names: Vec<String>,
+        mut clusters: Vec<ChangedCluster>,
+        mut stats: ChangeStats,
+        merged: usize,
+    ) -> Change {
+        clusters.sort_by_key(|c| c.id);
+        tally(&mut stats, &clusters, merged);
+        Change {
+            committed,
             params: Params {
                 inputs: names,
                 settings: self.settings.clone(),
             },
-            stats: state.stats,
+            stats,
             clusters,
-        })
+        }
     }
 
     /// Reports what adding the documents of `inputs` would do, without changing the index:
@@ -897,24 +910,14 @@ impl Index {
                 ));
             }
         }
-        clusters.sort_by_key(|c| c.id);
-        let merged = state.stats.merged_clusters;
-        tally(&mut state.stats, &clusters, merged);
         state.stats.indexed = count_documents(conn)?;
         state.stats.seconds = vec![
             ("read+sign".into(), state.sign_seconds),
             ("match".into(), state.match_seconds),
             ("report".into(), started.elapsed().as_secs_f64()),
         ];
-        Ok(Change {
-            committed: false,
-            params: Params {
-                inputs: names,
-                settings: self.settings.clone(),
-            },
-            stats: state.stats,
-            clusters,
-        })
+        let merged = state.stats.merged_clusters;
+        Ok(self.change(false, names, clusters, state.stats, merged))
     }
 }
 
