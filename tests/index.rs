@@ -588,3 +588,34 @@ fn stats_and_kept_fields() {
         .unwrap();
     assert_eq!(fields, "{\"source\":\"wire\"}");
 }
+
+#[test]
+fn bad_input_names_its_line_and_keeps_what_was_committed() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("i.db");
+    let input = dir.path().join("in.jsonl");
+    let mut lines: Vec<String> = (0..4)
+        .map(|i| doc(&format!("ok{i}"), &words(i * 50, 20)))
+        .collect();
+    lines.push("{\"id\": \"broken\", \"text\": ".into());
+    lines.push(doc("after", &words(500, 20)));
+    write_lines(&input, &lines);
+    run(&["index", "create", s(&db)]);
+    let err = fails(&["index", "add", s(&db), s(&input), "--batch-size", "2"]);
+    assert!(err.contains(&format!("{}:5", s(&input))), "{err}");
+    assert!(err.contains("invalid JSON"), "{err}");
+    assert_eq!(stored_ids(&db), vec!["ok0", "ok1", "ok2", "ok3"]);
+    // With --skip-invalid the rest goes in, and the committed documents are skipped.
+    let r = json(&run(&[
+        "index",
+        "add",
+        s(&db),
+        s(&input),
+        "--skip-invalid",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(r["stats"]["invalid"], 1);
+    assert_eq!(r["stats"]["skipped"], 4);
+    assert_eq!(stored_ids(&db), vec!["ok0", "ok1", "ok2", "ok3", "after"]);
+}
