@@ -129,6 +129,15 @@ pub enum Error {
     /// An invalid combination of settings; the message names the setting.
     #[error("{0}")]
     Config(String),
+    /// A persistent index ([`crate::index`]) cannot be used as asked: not an index, a newer
+    /// format, other settings, or a storage failure. The message says what to do.
+    #[error("{}: {message}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong, and what to do about it.
+        message: String,
+    },
 }
 
 impl Error {

@@ -77,7 +77,17 @@ impl InputArgs {
 
     /// Opens every input (before any is read, so a missing file fails at once).
     pub fn open(&self, paths: &[String]) -> anyhow::Result<Vec<Input>> {
-        let cfg = self.config();
+        self.open_keeping(paths, &[])
+    }
+
+    /// Opens every input like [`InputArgs::open`], keeping the `keep_fields` of each record.
+    pub fn open_keeping(
+        &self,
+        paths: &[String],
+        keep_fields: &[String],
+    ) -> anyhow::Result<Vec<Input>> {
+        let mut cfg = self.config();
+        cfg.keep_fields = keep_fields.to_vec();
         if paths.iter().filter(|p| *p == "-").count() > 1 {
             anyhow::bail!("standard input (`-`) can be given only once");
         }

@@ -47,6 +47,7 @@ struct Global {
 enum Command {
     Cluster(cmd::cluster::Args),
     Eval(cmd::eval::Args),
+    Index(cmd::index::Args),
     Normalize(cmd::normalize::Args),
     Params(cmd::params::Args),
 }
@@ -88,6 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
     pool.install(|| match &cli.command {
         Command::Cluster(args) => cmd::cluster::run(args, global),
         Command::Eval(args) => cmd::eval::run(args, global),
+        Command::Index(args) => cmd::index::run(args, global),
         Command::Normalize(args) => cmd::normalize::run(args, global),
         Command::Params(args) => cmd::params::run(args, global),
     })

@@ -2,5 +2,6 @@
 
 pub mod cluster;
 pub mod eval;
+pub mod index;
 pub mod normalize;
 pub mod params;

@@ -1,0 +1,694 @@
+//! `mukarrar index`: a persistent index that each day's documents are added to and checked
+//! against (create, add, query, remove, stats, export).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args as _, FromArgMatches, Subcommand};
+use mukarrar::index::{Access, AddOptions, Change, ChangeStats, Index, OnDuplicate};
+use mukarrar::lsh::LshParams;
+use mukarrar::pipeline::Settings;
+use serde::Serialize;
+
+use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SignatureArgs};
+use crate::cli::output;
+use crate::cli::progress::Bars;
+use crate::cli::{Global, Status};
+
+/// Keep a persistent index of documents; add each day's documents and learn which repeat
+/// stories already held.
+///
+/// The index is one SQLite file (WAL mode: readers work while `add` runs). Its signature,
+/// LSH and clustering settings are fixed by `create`. `add` signs only the new documents,
+/// matches them against the indexed ones and each other, stores them and reports which joined
+/// which existing clusters and which formed new ones; clusters are those `mukarrar cluster`
+/// finds over all the documents together, and cluster ids stay stable across runs.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index create news.db --threshold 0.6
+  mukarrar index add news.db crawl-2024-05-01.jsonl.gz --batch-size 10000
+  mukarrar index query news.db today.jsonl --format json
+  mukarrar index remove news.db --before 2023-01-01
+  mukarrar index stats news.db
+  mukarrar index export news.db --format csv -o clusters.csv")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: IndexCommand,
+}
+
+/// The index subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    Create(CreateArgs),
+    Add(AddArgs),
+    Query(QueryArgs),
+    Remove(RemoveArgs),
+    Stats(StatsArgs),
+    Export(ExportArgs),
+}
+
+/// Create an empty index with fixed signature, LSH and clustering settings.
+///
+/// The flags are those of `mukarrar cluster`; they cannot change later (build a new index
+/// to change them). --verify exact is not available: an index keeps signatures, not shingle
+/// sets.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index create news.db
+  mukarrar index create news.db --threshold 0.6 --num-perm 256
+  mukarrar index create headlines.db --shingle char --ngram 4 --measure containment")]
+pub struct CreateArgs {
+    /// The index file to create (must not exist).
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Add documents to an index and report which joined existing clusters and which formed
+/// new ones.
+///
+/// Documents whose id is already indexed are skipped by default (--on-duplicate-id). The
+/// run is one transaction, or one per --batch-size input records: a run that is stopped or
+/// fails keeps every committed batch, and running the same input again completes it.
+/// Signature, LSH and clustering flags may be given only to check them: they must match the
+/// settings the index was created with.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index add news.db crawl-2024-05-01.jsonl.gz
+  mukarrar index add news.db day1.jsonl day2.jsonl --batch-size 5000 --format json -o added.json
+  mukarrar index add news.db fixes.jsonl --on-duplicate-id replace
+  mukarrar index add news.db feed.csv --text-field body --id-field url --keep-field source")]
+pub struct AddArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    /// Input files or folders; `-` reads standard input.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+    /// Commit after every N input records (each commit is reported on stderr) instead of
+    /// once at the end.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: Option<u64>,
+    /// What to do with a document whose id is already indexed (or earlier in the input):
+    /// `skip` it (counted), `replace` the stored one, or stop with an `error`.
+    #[arg(long, value_name = "POLICY", default_value = "skip")]
+    pub on_duplicate_id: OnDuplicate,
+    /// Store this input field with each document (repeatable); `export` does not show it,
+    /// SQLite queries on the `documents.fields` JSON do.
+    #[arg(long = "keep-field", value_name = "FIELD")]
+    pub keep_fields: Vec<String>,
+    /// Record DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC) as the documents' first-seen
+    /// time instead of now, e.g. when loading older crawls; `remove --before` uses it.
+    #[arg(long, value_name = "DATE")]
+    pub first_seen: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Report what adding documents would do, without changing the index.
+///
+/// The same report as `add`, from the index as of one commit (a concurrent `add` does not
+/// mix into it); the file is opened read-only. Documents whose id is already indexed are
+/// skipped and counted.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index query news.db today.jsonl
+  mukarrar index query news.db today.jsonl --format csv -o matches.csv --include-singletons")]
+pub struct QueryArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    /// Input files or folders; `-` reads standard input.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Remove documents by id, or every document first seen before a date.
+///
+/// Band keys go with the documents; a cluster that loses members is clustered again from
+/// its remaining members, and may split: the part holding its oldest remaining member keeps
+/// the id, other parts are named after their own oldest member. One transaction.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index remove news.db article-17 article-18
+  mukarrar index remove news.db --before 2023-01-01")]
+pub struct RemoveArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    /// Ids of the documents to remove.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "before",
+        conflicts_with = "before"
+    )]
+    pub ids: Vec<String>,
+    /// Remove every document first seen before DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<String>,
+    /// Output format: text or json.
+    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
+    pub format: SummaryFormat,
+}
+
+/// Show an index's settings and counts.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index stats news.db
+  mukarrar index stats news.db --format json")]
+pub struct StatsArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    /// Output format: text or json.
+    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
+    pub format: SummaryFormat,
+}
+
+/// Write every cluster of an index, as `mukarrar cluster` reports them.
+///
+/// The CSV is `cluster_id,doc_id,similarity,is_representative`, one row per document in a
+/// cluster of two or more (--include-singletons adds the rest).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index export news.db --format csv -o clusters.csv
+  mukarrar index export news.db --format jsonl --include-singletons")]
+pub struct ExportArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output formats of `stats` and `remove`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
+    match &args.command {
+        IndexCommand::Create(a) => create(a, global),
+        IndexCommand::Add(a) => add(a, global),
+        IndexCommand::Query(a) => query(a, global),
+        IndexCommand::Remove(a) => remove(a),
+        IndexCommand::Stats(a) => stats(a),
+        IndexCommand::Export(a) => export(a),
+    }
+}
+
+fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
+    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let index = Index::create(&args.db, &settings)?;
+    if !global.quiet {
+        eprintln!(
+            "created {} with {}",
+            index.path().display(),
+            flag_line(&settings_flags(index.settings()))
+        );
+    }
+    Ok(Status::Ok)
+}
+
+fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let mut index = Index::open(&args.db, Access::ReadWrite)?;
+    check_settings(&index)?;
+    let inputs = args.input.open_keeping(&args.inputs, &args.keep_fields)?;
+    let bars = Bars::new(global.quiet);
+    let options = AddOptions {
+        on_duplicate: args.on_duplicate_id,
+        batch_size: args.batch_size.map(|n| n as usize),
+        skip_invalid: args.input.skip_invalid,
+        first_seen: args.first_seen.clone(),
+        include_singletons: args.output.include_singletons,
+    };
+    let batches = args.batch_size.is_some();
+    let change = index.add(inputs, &options, &bars, &mut |c| {
+        if batches {
+            bars.message(&format!(
+                "committed batch {}: {} records, {} documents added, {} indexed",
+                c.batch, c.records, c.added, c.indexed
+            ));
+        }
+    })?;
+    finish(&change, &args.output, &bars, started)
+}
+
+fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let index = Index::open(&args.db, Access::ReadOnly)?;
+    check_settings(&index)?;
+    let inputs = args.input.open(&args.inputs)?;
+    let bars = Bars::new(global.quiet);
+    let options = AddOptions {
+        skip_invalid: args.input.skip_invalid,
+        include_singletons: args.output.include_singletons,
+        ..AddOptions::default()
+    };
+    let change = index.query(inputs, &options, &bars)?;
+    finish(&change, &args.output, &bars, started)
+}
+
+/// Writes the report of `add` or `query` and the summary.
+fn finish(
+    change: &Change,
+    out: &OutputArgs,
+    bars: &Bars,
+    started: Instant,
+) -> anyhow::Result<Status> {
+    let format = out.format();
+    output::write_to(out.output.as_deref(), |w| change.write(format, w))?;
+    summary(
+        bars,
+        &change.stats,
+        change.committed,
+        started.elapsed().as_secs_f64(),
+    );
+    let matched = change.stats.joined + change.stats.in_new_clusters;
+    if out.fail_on_duplicates && matched > 0 {
+        Ok(Status::DuplicatesFound)
+    } else {
+        Ok(Status::Ok)
+    }
+}
+
+fn summary(bars: &Bars, s: &ChangeStats, committed: bool, total: f64) {
+    let (verb, join, form) = if committed {
+        ("added", "joined", "formed")
+    } else {
+        ("new", "would join", "would form")
+    };
+    bars.message(&format!(
+        "{} records read: {} documents {verb} ({} skipped as already indexed, {} replaced, \
+         {} invalid, {} empty after normalization)",
+        s.read, s.new, s.skipped, s.replaced, s.invalid, s.empty
+    ));
+    let mut line = format!(
+        "{} {join} {} existing clusters, {} {form} {} new clusters",
+        s.joined, s.grown_clusters, s.in_new_clusters, s.new_clusters
+    );
+    if s.merged_clusters > 0 {
+        line.push_str(&format!(", {} clusters merged", s.merged_clusters));
+    }
+    if committed {
+        line.push_str(&format!(
+            "; {} batches committed, {} documents indexed",
+            s.batches, s.indexed
+        ));
+    } else {
+        line.push_str(&format!("; index unchanged ({} documents)", s.indexed));
+    }
+    bars.message(&line);
+    let stages: Vec<String> = s
+        .seconds
+        .iter()
+        .map(|(name, secs)| format!("{name} {secs:.2}s"))
+        .collect();
+    bars.message(&format!("time: {} · total {total:.2}s", stages.join(" · ")));
+}
+
+fn remove(args: &RemoveArgs) -> anyhow::Result<Status> {
+    let mut index = Index::open(&args.db, Access::ReadWrite)?;
+    let removal = match &args.before {
+        Some(date) => index.remove_before(date)?,
+        None => index.remove_ids(&args.ids)?,
+    };
+    let text = match args.format {
+        SummaryFormat::Json => serde_json::to_string_pretty(&removal)? + "\n",
+        SummaryFormat::Text => {
+            let mut s = format!("removed {} documents", removal.removed);
+            if !removal.not_found.is_empty() {
+                s.push_str(&format!(
+                    "; not in the index: {}",
+                    removal.not_found.join(", ")
+                ));
+            }
+            s.push_str(&format!("; {} documents indexed\n", removal.indexed));
+            for c in &removal.clusters {
+                let after = if c.after >= 2 {
+                    format!("{} documents", c.after)
+                } else {
+                    "no longer a cluster".into()
+                };
+                s.push_str(&format!(
+                    "cluster {}: {} documents → {after}",
+                    c.id, c.before
+                ));
+                for (id, size) in &c.split_into {
+                    s.push_str(&format!("; split off cluster {id} ({size} documents)"));
+                }
+                s.push('\n');
+            }
+            s
+        }
+    };
+    output::write_to(None, |w| w.write_all(text.as_bytes()))?;
+    Ok(Status::Ok)
+}
+
+fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
+    let index = Index::open(&args.db, Access::ReadOnly)?;
+    let st = index.stats()?;
+    let text = match args.format {
+        SummaryFormat::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                path: String,
+                file_bytes: u64,
+                #[serde(flatten)]
+                stats: &'a mukarrar::index::IndexStats,
+            }
+            let out = Out {
+                path: args.db.display().to_string(),
+                file_bytes: file_bytes(&args.db),
+                stats: &st,
+            };
+            serde_json::to_string_pretty(&out)? + "\n"
+        }
+        SummaryFormat::Text => {
+            let mut rows: Vec<(&str, String)> = vec![
+                ("index", args.db.display().to_string()),
+                (
+                    "format",
+                    format!(
+                        "{} (this mukarrar reads {} to {})",
+                        st.format_version,
+                        mukarrar::index::OLDEST_SUPPORTED,
+                        mukarrar::index::FORMAT_VERSION
+                    ),
+                ),
+                ("created", st.created.clone()),
+                ("settings", flag_line(&settings_flags(&st.settings))),
+                (
+                    "documents",
+                    format!("{} ({} empty after normalization)", st.documents, st.empty),
+                ),
+                (
+                    "clusters",
+                    format!(
+                        "{} holding {} documents, {} duplicates; largest {}",
+                        st.clusters, st.clustered, st.duplicates, st.largest_cluster
+                    ),
+                ),
+                ("band keys", st.band_keys.to_string()),
+                (
+                    "batches",
+                    format!(
+                        "{}, last committed {}",
+                        st.batches,
+                        st.last_commit.as_deref().unwrap_or("never")
+                    ),
+                ),
+            ];
+            if let Some((a, b)) = &st.first_seen {
+                rows.push(("first seen", format!("{a} … {b}")));
+            }
+            rows.push(("file size", format!("{} bytes", file_bytes(&args.db))));
+            rows.iter().map(|(k, v)| format!("{k:<11} {v}\n")).collect()
+        }
+    };
+    output::write_to(None, |w| w.write_all(text.as_bytes()))?;
+    Ok(Status::Ok)
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<Status> {
+    let index = Index::open(&args.db, Access::ReadOnly)?;
+    let report = index.export(args.output.include_singletons)?;
+    let format = args.output.format();
+    output::write_to(args.output.output.as_deref(), |w| format.write(&report, w))?;
+    if args.output.fail_on_duplicates && report.stats.duplicates > 0 {
+        Ok(Status::DuplicatesFound)
+    } else {
+        Ok(Status::Ok)
+    }
+}
+
+/// The size of the index file with its write-ahead log.
+fn file_bytes(db: &Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.to_path_buf(), PathBuf::from(wal)]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// The flags of `index create` that give `settings`, as (long name, value); a switch (a flag
+/// without a value) has an empty value.
+fn settings_flags(s: &Settings) -> Vec<(&'static str, String)> {
+    let mut flags = vec![("normalize", s.profile.name().to_string())];
+    if !s.title_tags {
+        flags.push(("keep-title-tags", String::new()));
+    }
+    flags.extend([
+        ("shingle", s.shingle.kind.name().to_string()),
+        ("ngram", s.shingle.n.to_string()),
+        ("short-words", s.short.words.to_string()),
+        ("short-threshold", s.short.threshold.to_string()),
+        ("short-run-words", s.short.run_words.to_string()),
+        ("lead-words", s.lead.words.to_string()),
+        ("lead-weight", s.lead.weight.to_string()),
+        ("num-perm", s.minhash.num_perm.to_string()),
+        ("seed", s.minhash.seed.to_string()),
+        ("threshold", s.threshold.to_string()),
+        ("lsh-objective", s.objective.name().to_string()),
+    ]);
+    if !s.short.numbers {
+        flags.push(("ignore-numbers", String::new()));
+    }
+    if s.lsh != LshParams::choose(s.candidate_threshold(), s.minhash.num_perm, s.objective) {
+        flags.push(("bands", s.lsh.bands.to_string()));
+        flags.push(("rows", s.lsh.rows.to_string()));
+    }
+    flags.push(("measure", s.measure.name().to_string()));
+    flags.push(("verify", s.verify.name().to_string()));
+    flags.push(("representative", s.representative.name().to_string()));
+    flags
+}
+
+fn flag_line(flags: &[(&str, String)]) -> String {
+    flags
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() {
+                format!("--{k}")
+            } else {
+                format!("--{k} {v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The signature, LSH and clustering flags as a clap command of their own.
+fn settings_command() -> clap::Command {
+    let cmd = clap::Command::new("settings").no_binary_name(true);
+    ClusterArgs::augment_args(LshArgs::augment_args(SignatureArgs::augment_args(cmd)))
+}
+
+/// The signature, LSH and clustering flags given on this command line, as (long, value).
+///
+/// Their parsed values cannot tell a flag given with its default value from one not given,
+/// so the command line itself is read, for the flags that the argument groups define.
+fn given_settings_flags(argv: &[String]) -> Vec<(String, String)> {
+    let cmd = settings_command();
+    let known: Vec<(String, Option<char>, bool)> = cmd
+        .get_arguments()
+        .filter_map(|a| {
+            a.get_long()
+                .map(|l| (l.to_string(), a.get_short(), a.get_action().takes_values()))
+        })
+        .collect();
+    let mut given = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        let t = &argv[i];
+        i += 1;
+        if t == "--" {
+            break;
+        }
+        let (long, inline) = if let Some(rest) = t.strip_prefix("--") {
+            match rest.split_once('=') {
+                Some((name, value)) => (name.to_string(), Some(value.to_string())),
+                None => (rest.to_string(), None),
+            }
+        } else if let Some(rest) = t.strip_prefix('-') {
+            let mut chars = rest.chars();
+            let Some(c) = chars.next() else { continue };
+            match known.iter().find(|(_, s, _)| *s == Some(c)) {
+                Some((long, _, _)) => {
+                    let tail: String = chars.collect();
+                    let tail = tail.strip_prefix('=').unwrap_or(&tail).to_string();
+                    (long.clone(), (!tail.is_empty()).then_some(tail))
+                }
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        let Some((_, _, takes_value)) = known.iter().find(|(l, _, _)| *l == long) else {
+            continue;
+        };
+        if !takes_value {
+            given.push((long, String::new()));
+            continue;
+        }
+        let value = match inline {
+            Some(v) => v,
+            None if i < argv.len() => {
+                i += 1;
+                argv[i - 1].clone()
+            }
+            None => continue,
+        };
+        given.push((long, value));
+    }
+    given
+}
+
+/// Fails when the signature, LSH or clustering flags given ask for other settings than the
+/// index's, and says what to do.
+fn check_settings(index: &Index) -> anyhow::Result<()> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    check_settings_against(index.settings(), &given_settings_flags(&argv))
+        .with_context(|| index.path().display().to_string())
+}
+
+fn check_settings_against(stored: &Settings, given: &[(String, String)]) -> anyhow::Result<()> {
+    if given.is_empty() {
+        return Ok(());
+    }
+    let stored_flags = settings_flags(stored);
+    let mut merged: BTreeMap<String, String> = stored_flags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    // A new kind of shingle takes its own default size unless one is given.
+    if given.iter().any(|(k, _)| k == "shingle") {
+        merged.remove("ngram");
+    }
+    for (k, v) in given {
+        merged.insert(k.clone(), v.clone());
+    }
+    let tokens: Vec<String> = merged
+        .iter()
+        .flat_map(|(k, v)| {
+            let flag = format!("--{k}");
+            if v.is_empty() {
+                vec![flag]
+            } else {
+                vec![flag, v.clone()]
+            }
+        })
+        .collect();
+    let matches = settings_command().try_get_matches_from(&tokens)?;
+    let requested = args::settings(
+        &SignatureArgs::from_arg_matches(&matches)?,
+        &LshArgs::from_arg_matches(&matches)?,
+        &ClusterArgs::from_arg_matches(&matches)?,
+    )?;
+    if requested == *stored {
+        return Ok(());
+    }
+    let asked: Vec<(&str, String)> = given.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    anyhow::bail!(
+        "this index was created with {}; the flags {} ask for other settings. Drop them (the \
+         index's own settings are used), or build a new index with them: `mukarrar index \
+         create NEW.db {}` and add the documents to it",
+        flag_line(&stored_flags),
+        flag_line(&asked),
+        flag_line(&settings_flags(&requested))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn given_flags_are_read_from_the_command_line() {
+        let g = given_settings_flags(&argv(
+            "index add db.sqlite in.jsonl -t 0.6 --num-perm=64 --batch-size 5 --measure jaccard",
+        ));
+        assert_eq!(
+            g,
+            vec![
+                ("threshold".to_string(), "0.6".to_string()),
+                ("num-perm".to_string(), "64".to_string()),
+                ("measure".to_string(), "jaccard".to_string()),
+            ]
+        );
+        assert!(given_settings_flags(&argv("index add db in.jsonl -q")).is_empty());
+    }
+
+    /// The settings `index create` makes when given no flags.
+    fn created_with_defaults() -> Settings {
+        let m = settings_command()
+            .try_get_matches_from(Vec::<String>::new())
+            .unwrap();
+        args::settings(
+            &SignatureArgs::from_arg_matches(&m).unwrap(),
+            &LshArgs::from_arg_matches(&m).unwrap(),
+            &ClusterArgs::from_arg_matches(&m).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn flags_equal_to_the_stored_settings_pass() {
+        let stored = created_with_defaults();
+        let same: Vec<(String, String)> = settings_flags(&stored)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        check_settings_against(&stored, &same).unwrap();
+        check_settings_against(&stored, &[]).unwrap();
+    }
+
+    #[test]
+    fn other_settings_are_refused_with_the_rebuild_command() {
+        let stored = created_with_defaults();
+        let err = check_settings_against(&stored, &[("threshold".into(), "0.8".into())])
+            .unwrap_err()
+            .to_string();
+        let default = format!("--threshold {}", mukarrar::settings::DEFAULT_THRESHOLD);
+        assert!(err.contains(&default), "{err}");
+        assert!(err.contains("mukarrar index create NEW.db"), "{err}");
+        assert!(err.contains("--threshold 0.8"), "{err}");
+    }
+}

@@ -1,0 +1,300 @@
+//! A persistent, incremental index: each night's documents are added to a store of the
+//! documents already seen and checked against it, without signing the old ones again.
+//!
+//! The index is one SQLite file (WAL mode, so readers work while a writer adds) that anyone can
+//! open with standard tools. It holds the [`Settings`] it was created with (fixed for its whole
+//! life), every document's signature and shingle count, the band keys of every signature
+//! indexed for lookup, and the clusters.
+//!
+//! Clustering is the same as [`crate::pipeline::run`]'s: clusters are the connected components
+//! of the graph whose edges are the candidate pairs (sharing a band key) whose similarity
+//! reaches the threshold. Adding documents only adds nodes and edges, so components can only
+//! merge: a new document is linked to the indexed documents it shares a band key with and to
+//! the other new ones, and the components it touches merge. Adding a corpus in slices therefore
+//! gives the same clusters as clustering it in one run.
+//!
+//! Cluster ids are stable. A document's position is the order in which it was added, never
+//! reused. A cluster's id is the position of its oldest member when it formed, and a document
+//! in no cluster has its own position as cluster id; when components merge, the oldest (smallest)
+//! id survives and the others are recorded as merged into it. When every slice is added in
+//! order, positions are input positions and the ids are exactly those of `mukarrar cluster`.
+//! Removing documents can split a cluster: its remaining members are clustered again, the part
+//! holding the oldest remaining member keeps the id, and every other part is named after its own
+//! oldest member.
+//!
+//! Every change runs in one transaction (or one per batch), so a process killed at any moment
+//! leaves the index as of its last commit.
+
+mod change;
+mod remove;
+mod schema;
+mod store;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub use change::{
+    AddOptions, Change, ChangeKind, ChangeStats, ChangedCluster, ChangedMember, Commit, OnDuplicate,
+};
+pub use remove::Removal;
+pub use schema::{FORMAT_VERSION, OLDEST_SUPPORTED};
+pub use store::IndexStats;
+
+use crate::error::{Error, Result};
+use crate::pipeline::Settings;
+
+/// Whether an index is opened for reading only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read only: the file is opened read-only and never changed.
+    ReadOnly,
+    /// Read and write.
+    ReadWrite,
+}
+
+/// An open index.
+#[derive(Debug)]
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+    settings: Settings,
+    format_version: u32,
+}
+
+impl Index {
+    /// Creates a new index at `path` with `settings`, which stay fixed for the index's life.
+    ///
+    /// The file is built under a temporary name next to `path` and renamed into place, so a
+    /// failed creation leaves nothing behind.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the settings are invalid, ask for exact verification (the index
+    /// keeps signatures, not shingle sets), boilerplate suppression (it depends on the whole
+    /// corpus) or representative linkage (it regroups old clusters); [`Error::Index`] when
+    /// `path` exists or cannot be written.
+    pub fn create(path: &Path, settings: &Settings) -> Result<Index> {
+        settings.validate()?;
+        if settings.verify == crate::cluster::Verify::Exact {
+            return Err(Error::Config(
+                "--verify exact needs every document's shingle set, which an index does not \
+                 keep: create the index with --verify estimate (the default)"
+                    .into(),
+            ));
+        }
+        if settings.boilerplate_df > 0 {
+            return Err(Error::Config(
+                "--boilerplate-df depends on the whole corpus, which an index never sees at \
+                 once: create the index without it"
+                    .into(),
+            ));
+        }
+        if settings.linkage != crate::settings::Linkage::Single {
+            return Err(Error::Config(
+                "--linkage representative can regroup old clusters when documents arrive, \
+                 which an incremental index cannot do: create the index with --linkage single \
+                 (the default)"
+                    .into(),
+            ));
+        }
+        if path.exists() {
+            return Err(index_error(
+                path,
+                "already exists; choose a new path, or add to it with `mukarrar index add`",
+            ));
+        }
+        let name = path
+            .file_name()
+            .map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = path.with_file_name(format!(".{name}.creating-{}", std::process::id()));
+        let built = (|| -> Result<()> {
+            let _ = std::fs::remove_file(&tmp);
+            let conn = Connection::open(&tmp).map_err(|e| sqlite(&tmp, e))?;
+            store::initialize(&conn, settings).map_err(|e| sqlite(path, e))?;
+            conn.close().map_err(|(_, e)| sqlite(path, e))?;
+            std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        })();
+        if built.is_err() {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut p = tmp.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        built?;
+        Index::open(path, Access::ReadWrite)
+    }
+
+    /// Opens the index at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`] when there is no file, when the file is not a mukarrar index, when it
+    /// was written in a format this version cannot read, or (for [`Access::ReadWrite`]) in a
+    /// format other than [`FORMAT_VERSION`].
+    pub fn open(path: &Path, access: Access) -> Result<Index> {
+        if !path.is_file() {
+            return Err(index_error(
+                path,
+                format!(
+                    "no index here; create one with `mukarrar index create {}`",
+                    path.display()
+                ),
+            ));
+        }
+        let flags = match access {
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| sqlite(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| sqlite(path, e))?;
+        let not_an_index = || {
+            index_error(
+                path,
+                "is not a mukarrar index; create one with `mukarrar index create PATH`",
+            )
+        };
+        let app: i32 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
+            Ok(v) => v,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(not_an_index())
+            }
+            Err(e) => return Err(sqlite(path, e)),
+        };
+        if app != schema::APPLICATION_ID {
+            return Err(not_an_index());
+        }
+        let meta = |key: &str| -> Result<Option<String>> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| sqlite(path, e))
+        };
+        if meta("application")?.as_deref() != Some(schema::APPLICATION) {
+            return Err(not_an_index());
+        }
+        let number = |key: &str| -> Result<u32> {
+            meta(key)?
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| index_error(path, format!("meta `{key}` is missing or damaged")))
+        };
+        let format_version = number("format_version")?;
+        let oldest = number("oldest_supported")?;
+        if oldest > FORMAT_VERSION {
+            return Err(index_error(
+                path,
+                format!(
+                    "was written by a newer mukarrar (index format {format_version}, readable \
+                     from format {oldest}); this mukarrar reads formats {OLDEST_SUPPORTED} to \
+                     {FORMAT_VERSION}: upgrade mukarrar"
+                ),
+            ));
+        }
+        if format_version < OLDEST_SUPPORTED {
+            return Err(index_error(
+                path,
+                format!(
+                    "uses index format {format_version}, which this mukarrar no longer reads \
+                     (oldest supported: {OLDEST_SUPPORTED}); rebuild it with `mukarrar index \
+                     create` and `mukarrar index add`"
+                ),
+            ));
+        }
+        if access == Access::ReadWrite && format_version != FORMAT_VERSION {
+            return Err(index_error(
+                path,
+                format!(
+                    "uses index format {format_version}; this mukarrar writes only format \
+                     {FORMAT_VERSION}: open it read-only (query, stats, export) or use the \
+                     mukarrar that wrote it"
+                ),
+            ));
+        }
+        let json =
+            meta("settings")?.ok_or_else(|| index_error(path, "meta `settings` is missing"))?;
+        let hash = meta("settings_hash")?;
+        if hash.as_deref() != Some(store::settings_hash(&json).as_str()) {
+            return Err(index_error(
+                path,
+                "meta `settings` does not match its hash: the file was edited or damaged",
+            ));
+        }
+        let settings: Settings = serde_json::from_str(&json).map_err(|e| {
+            index_error(
+                path,
+                format!(
+                    "its settings cannot be read by this mukarrar ({e}); rebuild it with \
+                     `mukarrar index create`"
+                ),
+            )
+        })?;
+        store::tune(&conn, access).map_err(|e| sqlite(path, e))?;
+        Ok(Index {
+            conn,
+            path: path.to_path_buf(),
+            settings,
+            format_version,
+        })
+    }
+
+    /// The index file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The settings the index was created with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The format version of the file.
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    /// Counts and facts about the index.
+    pub fn stats(&self) -> Result<IndexStats> {
+        store::stats(&self.conn, &self.settings, self.format_version).map_err(|e| self.sql(e))
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its findings (`["ok"]` when sound).
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.sql(e))
+    }
+
+    fn sql(&self, e: rusqlite::Error) -> Error {
+        sqlite(&self.path, e)
+    }
+}
+
+fn index_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::Index {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn sqlite(path: &Path, e: rusqlite::Error) -> Error {
+    let message = match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+            format!("{e} (another process holds the index: try again when it is done)")
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
+            format!("{e} (the file or its folder is read-only)")
+        }
+        _ => format!("SQLite: {e}"),
+    };
+    index_error(path, message)
+}

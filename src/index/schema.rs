@@ -1,0 +1,76 @@
+//! The on-disk layout of an index: one SQLite file, its tables, and the format versions.
+//!
+//! Everything that decides whether a file can be read lives here, so that a change of layout
+//! is one edit: bump [`FORMAT_VERSION`], and [`OLDEST_SUPPORTED`] when old files can no longer
+//! be read.
+
+/// The format this version of mukarrar writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The oldest format this version of mukarrar reads. A file also records the oldest version
+/// that can read *it*, so a newer mukarrar can say when an older one may still open its files.
+pub const OLDEST_SUPPORTED: u32 = 1;
+
+/// SQLite's `application_id` of an index ("mkrr"), so `file(1)` and mukarrar can tell an
+/// index from any other SQLite database.
+pub const APPLICATION_ID: i32 = 0x6d6b_7272;
+
+/// The `meta` value that names the file's purpose.
+pub const APPLICATION: &str = "mukarrar index";
+
+/// The tables. Positions (`pos`) are assigned in the order documents are added and never
+/// reused; a cluster's id is the position of a document (its oldest member when it formed),
+/// and a document in no cluster has its own position as cluster id.
+pub const SCHEMA: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE documents (
+    pos       INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL UNIQUE,
+    cluster   INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    shingles  INTEGER NOT NULL,
+    short     INTEGER NOT NULL,
+    numbers   INTEGER NOT NULL,
+    words     BLOB,
+    chars     INTEGER NOT NULL,
+    added     TEXT NOT NULL,
+    batch     INTEGER NOT NULL,
+    source    TEXT NOT NULL,
+    preview   TEXT NOT NULL,
+    fields    TEXT
+);
+CREATE INDEX documents_cluster ON documents (cluster, pos);
+CREATE INDEX documents_added ON documents (added);
+
+CREATE TABLE bands (
+    band INTEGER NOT NULL,
+    key  INTEGER NOT NULL,
+    pos  INTEGER NOT NULL,
+    PRIMARY KEY (band, key, pos)
+) WITHOUT ROWID;
+
+CREATE TABLE clusters (
+    id             INTEGER PRIMARY KEY,
+    size           INTEGER NOT NULL,
+    representative INTEGER,
+    created        TEXT NOT NULL,
+    updated        TEXT NOT NULL,
+    merged_into    INTEGER
+);
+
+CREATE TABLE batches (
+    id        INTEGER PRIMARY KEY,
+    committed TEXT NOT NULL,
+    documents INTEGER NOT NULL,
+    skipped   INTEGER NOT NULL,
+    replaced  INTEGER NOT NULL,
+    inputs    TEXT NOT NULL
+);
+";
+
+/// SQLite's clock as an ISO 8601 UTC timestamp with milliseconds.
+pub const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";

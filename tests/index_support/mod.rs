@@ -1,0 +1,164 @@
+//! Helpers shared by the index tests: running the binary, writing inputs, and a small
+//! generator of near-duplicate documents.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn mukarrar() -> Command {
+    Command::cargo_bin("mukarrar").unwrap()
+}
+
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("mukarrar")
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Runs mukarrar quietly and returns stdout; panics with stderr on failure.
+pub fn run(args: &[&str]) -> String {
+    let out = mukarrar().arg("-q").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "mukarrar {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs mukarrar expecting exit status 2 and returns stderr.
+pub fn fails(args: &[&str]) -> String {
+    let out = mukarrar().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "mukarrar {args:?} should fail; stdout:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A deterministic xorshift generator.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn word(n: u64) -> String {
+    const SYL: [&str; 16] = [
+        "ka", "mi", "ru", "so", "ta", "ne", "li", "bo", "da", "fu", "ge", "ha", "jo", "pe", "qi",
+        "wa",
+    ];
+    let mut w = String::new();
+    let mut n = n + 16;
+    while n > 0 {
+        w.push_str(SYL[(n % 16) as usize]);
+        n /= 16;
+    }
+    w
+}
+
+/// `n` JSONL documents (`id`, `text`): new stories, edited copies of recent ones, and now
+/// and then a document made of halves of two stories, which links their clusters.
+pub fn corpus(n: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut texts: Vec<Vec<String>> = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..n {
+        let roll = rng.below(100);
+        let text: Vec<String> = if texts.len() > 2 && roll < 35 {
+            let base = &texts[texts.len() - 1 - rng.below(texts.len().min(40) as u64) as usize];
+            let mut t = base.clone();
+            for _ in 0..t.len() / 12 {
+                let at = rng.below(t.len() as u64) as usize;
+                t[at] = word(rng.below(3000));
+            }
+            if rng.below(2) == 0 {
+                t.insert(0, word(rng.below(3000)));
+            }
+            t
+        } else if texts.len() > 2 && roll < 40 {
+            let a = &texts[texts.len() - 1 - rng.below(texts.len().min(40) as u64) as usize];
+            let b = &texts[texts.len() - 1 - rng.below(texts.len().min(40) as u64) as usize];
+            let mut t = a[..a.len() * 2 / 3].to_vec();
+            t.extend_from_slice(&b[b.len() / 3..]);
+            t
+        } else {
+            let len = 20 + rng.below(40) as usize;
+            (0..len).map(|_| word(rng.below(3000))).collect()
+        };
+        let id = format!("g{i:05}");
+        lines.push(format!(
+            "{{\"id\":\"{id}\",\"text\":\"{}\"}}",
+            text.join(" ")
+        ));
+        texts.push(text);
+    }
+    lines
+}
+
+pub fn write_lines(path: &Path, lines: &[String]) {
+    let mut body = lines.join("\n");
+    body.push('\n');
+    fs::write(path, body).unwrap();
+}
+
+/// The CSV report as cluster id → sorted member ids.
+pub fn clusters(csv: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        out.entry(f[0].to_string())
+            .or_default()
+            .push(f[1].to_string());
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+/// The ids stored in an index, by position.
+pub fn stored_ids(db: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id FROM documents ORDER BY pos")
+        .unwrap();
+    let ids = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    ids
+}
+
+pub fn integrity(db: &Path) -> String {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+        .unwrap()
+}
