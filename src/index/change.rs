@@ -25,7 +25,7 @@ use crate::cluster;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 use crate::lsh;
-use crate::pipeline::{Input, Scratch, Settings, Signer};
+use crate::pipeline::{preview, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
 use crate::report::{self, Format, Params, Report};
 use crate::settings::{Signed, Traits};
@@ -371,24 +371,6 @@ impl Component {
     fn size(&self) -> u64 {
         self.new.len() as u64 + self.existing.iter().map(|e| e.size).sum::<u64>()
     }
-}
-
-const PREVIEW_WORDS: usize = 12;
-
-/// The first words of a text, as the pipeline's reports show them.
-fn preview(text: &str) -> String {
-    let mut out = String::new();
-    for (i, w) in text.split_whitespace().enumerate() {
-        if i == PREVIEW_WORDS {
-            out.push_str(" …");
-            break;
-        }
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    out
 }
 
 /// Documents read per step; a batch is committed at the first step boundary that completes it.
