@@ -1,4 +1,5 @@
-//! The per-document stages, shared by every command: title tags → normalize → shingle → sign.
+//! The per-document stages, shared by every command: HTML references and title tags →
+//! normalize → shingle → sign.
 //!
 //! [`Signer::sign_into`] is a pure function of one text and the [`Settings`]: the batch
 //! pipeline, the index, the streaming filter and `mukarrar sign` all call it, so a document
@@ -8,7 +9,9 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::cluster::Verify;
 use crate::minhash::MinHasher;
-use crate::normalize::{title, Normalizer};
+use std::borrow::Cow;
+
+use crate::normalize::{entities, title, Normalizer};
 use crate::settings::{Settings, Traits};
 use crate::shingle::{ShingleKind, Shingler};
 
@@ -187,27 +190,30 @@ impl Signer {
         self.minhasher.num_perm()
     }
 
-    /// Normalizes `text` (title tags removed first, when enabled) into `scratch.normalized`.
-    pub fn normalize_into(&self, text: &str, scratch: &mut Scratch) {
-        if self.title_tags {
-            let (stripped, _) = title::strip(text);
-            self.normalizer
-                .normalize_into(&stripped, &mut scratch.normalized);
-        } else {
-            self.normalizer
-                .normalize_into(text, &mut scratch.normalized);
+    /// The text as the normalizer gets it: HTML character references decoded, then title tags
+    /// removed (when enabled).
+    pub fn prepare<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let decoded = entities::decode(text);
+        if !self.title_tags {
+            return decoded;
         }
+        match decoded {
+            Cow::Borrowed(t) => title::strip(t).0,
+            Cow::Owned(t) => Cow::Owned(title::strip(&t).0.into_owned()),
+        }
+    }
+
+    /// Prepares ([`prepare`](Self::prepare)) and normalizes `text` into `scratch.normalized`.
+    pub fn normalize_into(&self, text: &str, scratch: &mut Scratch) {
+        let prepared = self.prepare(text);
+        self.normalizer
+            .normalize_into(&prepared, &mut scratch.normalized);
     }
 
     /// The normalized lines of `text` (title tags removed first, when enabled), blank lines
     /// left out.
     pub fn normalized_lines(&self, text: &str) -> Vec<String> {
-        let stripped = if self.title_tags {
-            title::strip(text).0
-        } else {
-            std::borrow::Cow::Borrowed(text)
-        };
-        stripped
+        self.prepare(text)
             .lines()
             .map(|l| self.normalizer.normalize(l))
             .filter(|l| !l.is_empty())

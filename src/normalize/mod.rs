@@ -44,6 +44,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod chars;
+pub mod entities;
 mod pass;
 mod reference;
 mod rules;

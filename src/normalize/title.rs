@@ -16,7 +16,7 @@ use std::borrow::Cow;
 /// What [`strip`] removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Removed {
-    /// The label removed from the start (with its separator), if any.
+    /// The labels removed from the start (with their separators), if any.
     pub prefix: Option<String>,
     /// The tags removed from the end (with their separators), outermost first.
     pub suffixes: Vec<String>,
@@ -87,10 +87,20 @@ pub fn strip(text: &str) -> (Cow<'_, str>, Removed) {
     let (blank, title) = head.split_at(start);
     let mut removed = Removed::default();
     let mut t = title;
-    // The label first: in `عاجل | نص قصير` the bar ends a label, not a headline.
-    if let Some((label, kept)) = strip_prefix(t) {
-        removed.prefix = Some(label.to_string());
-        t = kept;
+    // Labels first: in `عاجل | نص قصير` the bar ends a label, not a headline. Two may be
+    // stacked (`عاجل: بالصور.. …`).
+    let mut labels = String::new();
+    for _ in 0..2 {
+        match strip_prefix(t) {
+            Some((label, kept)) => {
+                labels.push_str(label);
+                t = kept;
+            }
+            None => break,
+        }
+    }
+    if !labels.is_empty() {
+        removed.prefix = Some(labels);
     }
     for _ in 0..2 {
         match strip_suffix(t) {
@@ -111,21 +121,41 @@ pub fn strip(text: &str) -> (Cow<'_, str>, Removed) {
     (Cow::Owned(out), removed)
 }
 
-/// `label` + separator at the start of `t`, when one or two words are followed by one.
+/// Arabic marks and tatweel, which may sit anywhere in a label, even between the dots of `..`.
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}')
+}
+
+/// True when a run of dots (marks between them allowed) of two or more starts at `rest`.
+fn starts_with_dots(rest: &str) -> bool {
+    let mut dots = 0;
+    for c in rest.chars() {
+        match c {
+            '.' => dots += 1,
+            c if is_mark(c) || is_invisible(c) => {}
+            _ => break,
+        }
+    }
+    dots >= 2
+}
+
+/// `label` + separator at the start of `t`: one or two words followed by `:` or `|`, or one
+/// word followed by `..` or `…` (`بالفيديو..`; two words before dots are a topic, not a label:
+/// `حوادث المعلمات.. الضحايا في ازدياد`).
 fn strip_prefix(t: &str) -> Option<(&str, &str)> {
     let mut words = 0;
     let mut in_word = false;
-    let mut chars = t.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let dots = c == '.' && matches!(chars.peek(), Some((_, '.')));
+    for (i, c) in t.char_indices() {
+        let dots = c == '.' && starts_with_dots(&t[i..]);
         if is_label_separator(c) || c == '\u{2026}' || dots {
-            if words == 0 {
+            if words == 0 || (words > 1 && !is_label_separator(c)) {
                 return None;
             }
-            // Swallow the whole separator run and the spaces after it.
+            // Swallow the whole separator run (marks included) and the spaces after it.
             let mut end = i + c.len_utf8();
             for (j, d) in t[end..].char_indices() {
-                if d == '.' || d == '\u{2026}' || is_label_separator(d) || is_space(d) {
+                if d == '.' || d == '\u{2026}' || is_label_separator(d) || is_space(d) || is_mark(d)
+                {
                     end = i + c.len_utf8() + j + d.len_utf8();
                 } else {
                     break;
@@ -213,6 +243,23 @@ mod tests {
         assert_eq!(s("باْلفيّديِو.. نمر"), "نمر");
         assert_eq!(s("\u{200F}عاجل\u{200F} | خبر"), "خبر");
         assert_eq!(s("عاجل ｜ خبر"), "خبر");
+    }
+
+    #[test]
+    fn stacked_labels_and_marked_dots() {
+        assert_eq!(s("عاجل: بالصور.. داعش يعدم جنودا"), "داعش يعدم جنودا");
+        assert_eq!(s("بالصُوَر: مجلس الهلال .. بلوت"), "مجلس الهلال .. بلوت");
+        assert_eq!(s("باْلفيّديِو.َ. نمر"), "نمر");
+    }
+
+    #[test]
+    fn two_words_before_dots_are_a_topic() {
+        let t = "حوادث المعلمات.. الضحايا في ازدياد!";
+        assert_eq!(s(t), t);
+        assert_eq!(
+            s("حوِاّدث المعلمات.َ. الضحايا في ازدياد!"),
+            "حوِاّدث المعلمات.َ. الضحايا في ازدياد!"
+        );
     }
 
     #[test]

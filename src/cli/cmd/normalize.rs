@@ -3,18 +3,21 @@
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
-use mukarrar::normalize::{Normalizer, Profile};
+use mukarrar::normalize::{entities, title, Normalizer, Profile};
+use mukarrar::pipeline::{Scratch, Settings, Signer};
 
 use crate::cli::{Global, Status};
 
 /// Print the normalized form of a text, as the shingler sees it.
 ///
 /// With TEXT, normalizes it; with `-` or nothing, normalizes standard input line by line.
-/// --explain lists which rule changed what.
+/// Before the Arabic rules, HTML character references are decoded (`&quot;`, `&#8220;`) and
+/// title tags removed from the first line (`عاجل |`, `بالفيديو..`, `- واس`, `(صور)`), as
+/// `cluster` does. --explain lists what each step and rule changed.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar normalize 'قال الرئيس إن «الحكومة» ستعلن ٣٫٥ مليون'
-  mukarrar normalize --explain 'مسئول'
+  mukarrar normalize --explain 'عاجل | مسئول: &quot;الوضع مستقر&quot;'
   cat titles.txt | mukarrar normalize --profile light")]
 pub struct Args {
     /// The text to normalize; `-` (or nothing) reads standard input line by line.
@@ -25,19 +28,50 @@ pub struct Args {
     #[arg(long, value_name = "PROFILE", default_value = "default")]
     pub profile: Profile,
 
-    /// After each normalized text, list the rules that changed it and what they changed.
+    /// Keep title tags (as `cluster --keep-title-tags`).
+    #[arg(long)]
+    pub keep_title_tags: bool,
+
+    /// After each normalized text, list the steps and rules that changed it and what they
+    /// changed.
     #[arg(long)]
     pub explain: bool,
 }
 
 pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
+    let settings = Settings {
+        profile: args.profile,
+        title_tags: !args.keep_title_tags,
+        ..Settings::default()
+    };
+    let signer = Signer::new(&settings);
     let normalizer = Normalizer::new(args.profile);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let one = |text: &str, out: &mut dyn Write| -> std::io::Result<()> {
-        writeln!(out, "{}", normalizer.normalize(text))?;
+    let mut scratch = Scratch::default();
+    let mut one = |text: &str, out: &mut dyn Write| -> std::io::Result<()> {
+        signer.normalize_into(text, &mut scratch);
+        writeln!(out, "{}", scratch.normalized)?;
         if args.explain {
-            for c in normalizer.explain(text) {
+            let decoded = entities::decode(text);
+            if decoded != text {
+                writeln!(
+                    out,
+                    "  {:<4} HTML character references decoded: {:?} → {:?}",
+                    "R0", text, decoded
+                )?;
+            }
+            let prepared = signer.prepare(text);
+            if !args.keep_title_tags {
+                let (_, removed) = title::strip(&decoded);
+                if let Some(label) = &removed.prefix {
+                    writeln!(out, "  {:<4} title label removed: {label:?}", "T1")?;
+                }
+                for tag in &removed.suffixes {
+                    writeln!(out, "  {:<4} title tag removed: {tag:?}", "T2")?;
+                }
+            }
+            for c in normalizer.explain(&prepared) {
                 writeln!(
                     out,
                     "  {:<4} {}: {:?} → {:?}",
