@@ -39,8 +39,6 @@ pub struct DocInfo {
     pub preview: String,
     /// The whole original text, when [`RunOptions::keep_text`] is set.
     pub text: Option<String>,
-    /// True when nothing was left after normalization.
-    pub empty: bool,
     /// What verification needs besides the signature.
     pub traits: Traits,
     /// The hashes of the words of a short text, in order (empty for long texts).
@@ -274,7 +272,6 @@ pub fn run(
                         preview: preview(&doc.text),
                         text: options.keep_text.then_some(doc.text),
                         id: doc.id,
-                        empty: traits.is_empty(),
                         traits,
                         words: scratch.words.as_slice().into(),
                         fields: doc.fields,
@@ -310,7 +307,7 @@ pub fn run(
     progress.finish(Stage::Sign);
     stats.documents = docs.len();
     stats.skipped = skipped;
-    stats.empty = docs.iter().filter(|d| d.empty).count();
+    stats.empty = docs.iter().filter(|d| d.traits.is_empty()).count();
     stats
         .seconds
         .push((Stage::Sign.name().into(), started.elapsed().as_secs_f64()));
@@ -327,7 +324,7 @@ pub fn run(
     };
     let similarity = |a: u32, b: u32| settings.similarity(&signed(a), &signed(b));
     let linked = |a: u32, b: u32| settings.linked(&signed(a), &signed(b));
-    let active = |i: usize| !docs[i].empty;
+    let active = |i: usize| !docs[i].traits.is_empty();
     let clusters = match settings.linkage {
         Linkage::Single => {
             let (mut uf, link) =
@@ -423,7 +420,6 @@ fn sign_without_boilerplate(
     sets.clear();
     for (doc, (traits, words, set)) in docs.iter_mut().zip(signed) {
         doc.traits = traits;
-        doc.empty = traits.is_empty();
         doc.words = words;
         if let Some(set) = set {
             sets.push(set);

@@ -117,7 +117,7 @@ impl Report {
                             similarity: 1.0,
                             is_representative: true,
                             preview: doc.preview.clone(),
-                            empty: doc.empty,
+                            empty: doc.traits.is_empty(),
                             text: doc.text.clone(),
                         }],
                     });

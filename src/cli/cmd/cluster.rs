@@ -92,5 +92,10 @@ pub fn summary(bars: &Bars, stats: &Stats, total: f64) {
         .iter()
         .map(|(name, s)| format!("{name} {s:.2}s"))
         .collect();
-    bars.message(&format!("time: {} · total {total:.2}s", stages.join(" · ")));
+    bars.message(&format!(
+        "{} candidate buckets, {} candidate pairs verified; time: {} · total {total:.2}s",
+        stats.buckets,
+        stats.verified,
+        stages.join(" · ")
+    ));
 }
