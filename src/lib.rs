@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod shingle;
+pub mod sign;
 
 pub use document::Document;
 pub use error::{Error, Location, RecordError, Result};
