@@ -49,6 +49,7 @@ enum Command {
     Eval(cmd::eval::Args),
     Normalize(cmd::normalize::Args),
     Params(cmd::params::Args),
+    Sign(cmd::sign::Args),
 }
 
 /// Exit statuses (see DESIGN.md).
@@ -90,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Eval(args) => cmd::eval::run(args, global),
         Command::Normalize(args) => cmd::normalize::run(args, global),
         Command::Params(args) => cmd::params::run(args, global),
+        Command::Sign(args) => cmd::sign::run(args, global),
     })
 }
 

@@ -4,3 +4,4 @@ pub mod cluster;
 pub mod eval;
 pub mod normalize;
 pub mod params;
+pub mod sign;
