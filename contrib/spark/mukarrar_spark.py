@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -72,6 +73,10 @@ LINE_BITS = 40
 # Documents per shuffle partition when the job sizes shuffles itself: about 50 MB of band
 # keys (documents × bands × 20 bytes) with the default 25 bands.
 ROWS_PER_SHUFFLE_PARTITION = 100_000
+
+# A partition of input larger than this (as stored: gzip counts compressed) is split up for
+# signing when there are fewer partitions than cores.
+LARGE_PARTITION_BYTES = 256 * 1024 * 1024
 
 
 class JobError(Exception):
@@ -351,6 +356,7 @@ class Run:
         self.started = time.perf_counter()
         self.mark = self.started
         self.result = Result(settings={})
+        self.by_pos: Optional[DataFrame] = None
 
     def persist(self, df: DataFrame) -> DataFrame:
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
@@ -369,6 +375,26 @@ class Run:
         if self.opts.local_checkpoints:
             return df.localCheckpoint(eager=True)
         return df.checkpoint(eager=True)
+
+    def count_signed(self, signed: DataFrame) -> int:
+        """Runs the sign stage, turning a failed `mukarrar sign` into a readable error."""
+        try:
+            return signed.count()
+        except Exception as e:  # reaches Python as a Py4J error carrying the worker's message
+            found = re.search(r"exited with error code (\d+)", str(e))
+            if not found:
+                raise
+            code = int(found.group(1))
+            hint = {
+                127: "the binary was not found on the executor: ship it with `spark-submit "
+                "--files`, or give --mukarrar a path that exists on every node",
+                126: "the binary on the executor cannot be run (permissions, or built for "
+                "another platform)",
+                2: "it rejected its input or flags; its message is in the executor's stderr log",
+            }.get(code, "its message is in the executor's stderr log")
+            raise JobError(
+                f"`mukarrar sign` failed in an executor with status {code}: {hint}"
+            ) from None
 
     def shuffle_partitions(self, lines: int) -> None:
         """Sizes shuffles by the input unless told: Spark's default of 200 partitions is
@@ -415,9 +441,14 @@ class Run:
         )
         parallelism = self.spark.sparkContext.defaultParallelism
         wanted = opts.sign_partitions
-        if wanted is None and lines.rdd.getNumPartitions() < parallelism:
-            wanted = parallelism
-        if wanted is not None and wanted != lines.rdd.getNumPartitions():
+        have = lines.rdd.getNumPartitions()
+        if wanted is None and have < parallelism:
+            # Fewer partitions than cores: worth a shuffle of the text only when they are
+            # large, which happens with big files Spark cannot split (gzip).
+            size = int(str(lines._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+            if size > have * LARGE_PARTITION_BYTES:
+                wanted = parallelism
+        if wanted is not None and wanted != have:
             # Ranges of (file, split, row) keep every split's lines together and in order,
             # which positions rely on (see `positions`).
             lines = lines.repartitionByRange(wanted, "path", "block", "row").sortWithinPartitions(
@@ -625,10 +656,14 @@ class Run:
         keys = tagged.where(F.col("pos") == F.col("first")).select(
             "pos", F.posexplode("b").alias("band", "key")
         )
+        # Most keys are unique: counting them with a window (a sort) and collecting only the
+        # shared ones is about twice as fast as collecting a list for every key.
+        bucket = Window.partitionBy("band", "key")
         buckets = (
-            keys.groupBy("band", "key")
+            keys.withColumn("size", F.count(F.lit(1)).over(bucket))
+            .where(F.col("size") >= 2)
+            .groupBy("band", "key")
             .agg(F.collect_list("pos").alias("m"))
-            .where(F.size("m") >= 2)
         )
         pairs = buckets.select(F.explode("m").alias("a"), "m").select(
             "a",
@@ -641,7 +676,7 @@ class Run:
             .groupBy("a", "b")
             .agg(F.max("size").alias("size"))
         )
-        sigs = docs.select("pos", "n", "sig")
+        sigs = self.by_pos
         joined = candidates.join(
             sigs.select(F.col("pos").alias("a"), F.col("n").alias("na"), F.col("sig").alias("sa")),
             "a",
@@ -676,7 +711,7 @@ class Run:
             member = member.withColumn("rep", F.col("cluster_id"))
         else:
             longest = (
-                member.join(docs.select("pos", "chars"), "pos")
+                member.join(self.by_pos.select("pos", "chars"), "pos")
                 .groupBy("cluster_id")
                 .agg(
                     F.min(F.struct((-F.col("chars")).alias("c"), F.col("pos").alias("p"))).alias(
@@ -686,9 +721,8 @@ class Run:
                 .select("cluster_id", F.col("best.p").alias("rep"))
             )
             member = member.join(longest, "cluster_id")
-        sigs = docs.select("pos", "id", "n", "sig")
-        joined = member.join(sigs, "pos").join(
-            docs.select(
+        joined = member.join(self.by_pos, "pos").join(
+            self.by_pos.select(
                 F.col("pos").alias("rep"), F.col("n").alias("nr"), F.col("sig").alias("sr")
             ),
             "rep",
@@ -798,12 +832,17 @@ class Run:
             sc.setCheckpointDir(own_checkpoints)
         try:
             signed = self.persist(self.sign())
-            lines = signed.count()
+            lines = self.count_signed(signed)
             self.result.stats["lines"] = lines
             self.shuffle_partitions(lines)
             self.lap("sign")
 
             docs = self.positions(signed)
+            # What pairs and members look up by position, shuffled once and kept: the joins
+            # on `pos` below then move only the pairs and members.
+            self.by_pos = self.persist(
+                docs.select("pos", "id", "n", "chars", "sig").repartition("pos")
+            )
             self.lap("positions")
 
             edges = self.verified_edges(docs, settings)
@@ -898,7 +937,8 @@ def parse_args(argv: list[str]) -> tuple[Options, Optional[str], Optional[str]]:
         "--sign-partitions",
         type=int,
         metavar="N",
-        help="sign in N partitions (default: as read, at least the default parallelism)",
+        help="sign in N partitions, split by ranges of lines (default: as read, or one per "
+        "core when fewer and larger than 256 MB, as a big gzip file is)",
     )
     ap.add_argument(
         "--shuffle-partitions",
