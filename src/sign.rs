@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::lsh::LshParams;
-use crate::pipeline::{Scratch, Signer};
+use crate::pipeline::{Scratch, Settings, Signer};
 
 /// One signed document, as `mukarrar sign` writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,28 +53,43 @@ pub struct SignedDoc {
     pub sig: Option<Vec<i32>>,
 }
 
-impl SignedDoc {
-    /// Signs `doc`, the document at position `pos` of its input, with `signer` and bands it
-    /// with `lsh`. `sig` is a reusable signature buffer.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        signer: &Signer,
-        lsh: &LshParams,
+/// Turns documents into [`SignedDoc`]s: the [`Signer`] of a run's settings, and its bands.
+#[derive(Debug, Clone)]
+pub struct RecordSigner {
+    signer: Signer,
+    lsh: LshParams,
+    with_signature: bool,
+}
+
+impl RecordSigner {
+    /// A signer for `settings` (which must be valid); `with_signature` keeps each document's
+    /// signature in its record.
+    pub fn new(settings: &Settings, with_signature: bool) -> RecordSigner {
+        RecordSigner {
+            signer: Signer::new(settings),
+            lsh: settings.lsh,
+            with_signature,
+        }
+    }
+
+    /// Signs `doc`, the document at position `pos` of its input; `id_from_line` says its id is
+    /// its line number. `scratch` and `sig` are reusable buffers.
+    pub fn sign(
+        &self,
         doc: &Document,
         pos: u64,
         id_from_line: bool,
-        with_signature: bool,
         scratch: &mut Scratch,
         sig: &mut Vec<u32>,
     ) -> SignedDoc {
-        sig.resize(signer.num_perm(), 0);
-        let n = signer.sign_into(&doc.text, scratch, sig);
+        sig.resize(self.signer.num_perm(), 0);
+        let n = self.signer.sign_into(&doc.text, scratch, sig);
         let empty = n == 0;
         let b = if empty {
             Vec::new()
         } else {
-            (0..lsh.bands)
-                .map(|band| lsh.band_key(sig, band) as i64)
+            (0..self.lsh.bands)
+                .map(|band| self.lsh.band_key(sig, band) as i64)
                 .collect()
         };
         SignedDoc {
@@ -87,10 +102,14 @@ impl SignedDoc {
             chars: doc.text.chars().count() as u64,
             empty,
             b,
-            sig: with_signature.then(|| sig.iter().map(|&v| v as i32).collect()),
+            sig: self
+                .with_signature
+                .then(|| sig.iter().map(|&v| v as i32).collect()),
         }
     }
+}
 
+impl SignedDoc {
     /// The signature with its unsigned values, when it was kept.
     pub fn signature(&self) -> Option<Vec<u32>> {
         self.sig
@@ -253,7 +272,6 @@ impl<R: BufRead> Read for KeyedLines<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::Settings;
 
     fn split(input: &str, chunk: usize) -> io::Result<(String, Vec<(u64, String)>)> {
         // A tiny buffer makes keys and records straddle reads.
@@ -307,19 +325,11 @@ mod tests {
     fn signed_doc_matches_the_signer_and_band_keys() {
         let settings = Settings::default();
         let signer = Signer::new(&settings);
+        let records = RecordSigner::new(&settings, true);
         let mut doc = Document::new("x", "مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار");
         doc.line = 7;
         let (mut scratch, mut buf) = (Scratch::default(), Vec::new());
-        let s = SignedDoc::new(
-            &signer,
-            &settings.lsh,
-            &doc,
-            3,
-            false,
-            true,
-            &mut scratch,
-            &mut buf,
-        );
+        let s = records.sign(&doc, 3, false, &mut scratch, &mut buf);
         let mut sig = vec![0u32; signer.num_perm()];
         let n = signer.sign_into(&doc.text, &mut Scratch::default(), &mut sig);
         assert_eq!(s.n, n);
@@ -331,17 +341,9 @@ mod tests {
         assert_eq!((s.line, s.pos, s.empty), (7, 3, false));
         assert_eq!(s.chars, doc.text.chars().count() as u64);
 
+        let lean = RecordSigner::new(&settings, false);
         let blank = Document::new("y", " ؟ ");
-        let e = SignedDoc::new(
-            &signer,
-            &settings.lsh,
-            &blank,
-            4,
-            false,
-            false,
-            &mut scratch,
-            &mut buf,
-        );
+        let e = lean.sign(&blank, 4, false, &mut scratch, &mut buf);
         assert!(e.empty && e.b.is_empty() && e.n == 0 && e.sig.is_none());
     }
 }

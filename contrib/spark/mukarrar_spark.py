@@ -449,8 +449,8 @@ class Run:
             if size > have * LARGE_PARTITION_BYTES:
                 wanted = parallelism
         if wanted is not None and wanted != have:
-            # Ranges of (file, split, row) keep every split's lines together and in order,
-            # which positions rely on (see `positions`).
+            # Ranges of (file, split, row): a split's lines go, in order, to consecutive
+            # partitions, which positions rely on (see `positions`).
             lines = lines.repartitionByRange(wanted, "path", "block", "row").sortWithinPartitions(
                 "path", "block", "row"
             )
@@ -549,16 +549,17 @@ class Run:
         )
         where = F.concat(F.col("path"), F.lit(":"), F.col("line").cast("string"))
 
+        # Without --skip-invalid, the first problem in input order stops the job, as it stops
+        # `cluster`: an invalid record, or a document whose id an earlier one has.
+        problems: list[tuple[int, str]] = []
         if skipped and not opts.skip_invalid:
             bad = (
                 lined.where(F.col("skipped") == "invalid")
                 .orderBy("ord")
-                .select(where.alias("at"), "error")
+                .select("ord", where.alias("at"), "error")
                 .first()
             )
-            raise JobError(
-                f"{display_path(bad['at'])}: {bad['error']} (--skip-invalid skips such records)"
-            )
+            problems.append((bad["ord"], f"{display_path(bad['at'])}: {bad['error']}"))
 
         docs = lined.where(is_doc).withColumn(
             "id",
@@ -572,20 +573,27 @@ class Run:
         if repeated.take(1):
             later = docs.join(repeated, "id").where(F.col("ord") > F.col("first_ord"))
             if not opts.skip_invalid:
-                first = later.orderBy("ord").select("id", where.alias("at"), "first_ord").first()
+                first = (
+                    later.orderBy("ord").select("ord", "id", where.alias("at"), "first_ord").first()
+                )
                 seen = (
                     docs.where(F.col("ord") == first["first_ord"]).select(where.alias("at")).first()
                 )
-                raise JobError(
-                    f"{display_path(first['at'])}: duplicate id `{first['id']}` "
-                    f"(first seen at {display_path(seen['at'])}) (--skip-invalid skips such records)"
+                problems.append(
+                    (
+                        first["ord"],
+                        f"{display_path(first['at'])}: duplicate id `{first['id']}` "
+                        f"(first seen at {display_path(seen['at'])})",
+                    )
                 )
-            dropped = later.count()
-            skipped += dropped
-            docs = docs.join(F.broadcast(repeated.select("id", "first_ord")), "id", "left").where(
-                F.col("first_ord").isNull() | (F.col("ord") == F.col("first_ord"))
-            )
-            docs = self.renumber(docs)
+            else:
+                skipped += later.count()
+                docs = docs.join(
+                    F.broadcast(repeated.select("id", "first_ord")), "id", "left"
+                ).where(F.col("first_ord").isNull() | (F.col("ord") == F.col("first_ord")))
+                docs = self.renumber(docs)
+        if problems:
+            raise JobError(f"{min(problems)[1]} (--skip-invalid skips such records)")
         self.result.stats["skipped"] = skipped
         if skipped:
             opts.log(f"skipped {skipped} invalid records")

@@ -7,7 +7,8 @@ Runs the job in local[2] over the bundled samples, a few thousand documents of t
 dev sets (`DIR/eval/dev`, by default `../shared` next to the repository; generated documents
 when it is absent), a file of awkward records (blank lines, invalid JSON, missing and repeated
 ids, empty texts, exact copies, ids that need CSV quoting) and a Parquet copy of one input, and
-compares every CSV row with those of `mukarrar cluster` given the same flags. Inputs are read
+compares every CSV row with those of `mukarrar cluster` given the same flags; it also checks
+that invalid records and repeated ids stop the job where they stop `cluster`. Inputs are read
 in small splits, so documents are signed in several partitions and positions cross split
 boundaries. Exits 1 on the first difference, printing it; `cargo test` runs this when
 MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
@@ -293,6 +294,11 @@ def main() -> int:
             sign_partitions=3,
         )
         check.fails_like_cluster("awkward records stop at the first invalid one", awkward, [])
+        repeated = work / "repeated.jsonl"
+        repeated.write_text(
+            '{"id": "x", "title": "أ"}\n{"id": "x", "title": "ب"}\nnot json\n', encoding="utf-8"
+        )
+        check.fails_like_cluster("a repeated id before an invalid record stops there", repeated, [])
 
         parquet = work / "articles.parquet"
         spark.read.json(str(articles)).coalesce(1).write.parquet(str(parquet))

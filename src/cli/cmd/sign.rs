@@ -11,9 +11,9 @@ use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
 
 use anyhow::{bail, Context};
 use mukarrar::input::{self, Format, Reader};
-use mukarrar::pipeline::{Scratch, Settings, Signer};
+use mukarrar::pipeline::{Scratch, Settings};
 use mukarrar::progress::Progress;
-use mukarrar::sign::{KeyQueue, KeyedLines, SignedDoc, SkipReason, SkippedLine};
+use mukarrar::sign::{KeyQueue, KeyedLines, RecordSigner, SkipReason, SkippedLine};
 use mukarrar::{Document, Error};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -159,7 +159,7 @@ fn sign_stream(
     // the process must be able to exit without waiting for it.
     std::thread::spawn(move || read_items(reader, keys, |item| tx.send(item).is_ok()));
 
-    let signer = Signer::new(settings);
+    let signer = RecordSigner::new(settings, args.with_signature);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut counts = Counts::default();
@@ -213,16 +213,7 @@ fn sign_stream(
                 || (Scratch::default(), Vec::new()),
                 |(scratch, sig), job| match job {
                     Job::Sign(doc, key, pos, id_from_line) => {
-                        let mut signed = SignedDoc::new(
-                            &signer,
-                            &settings.lsh,
-                            &doc,
-                            pos,
-                            id_from_line,
-                            args.with_signature,
-                            scratch,
-                            sig,
-                        );
+                        let mut signed = signer.sign(&doc, pos, id_from_line, scratch, sig);
                         signed.key = key;
                         (to_json(&signed), signed.empty)
                     }
