@@ -16,6 +16,7 @@ pub mod progress;
 pub mod report;
 pub mod settings;
 pub mod shingle;
+pub mod sign;
 pub mod signature;
 
 pub use document::Document;

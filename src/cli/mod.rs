@@ -50,6 +50,7 @@ enum Command {
     Index(cmd::index::Args),
     Normalize(cmd::normalize::Args),
     Params(cmd::params::Args),
+    Sign(cmd::sign::Args),
 }
 
 /// Exit statuses (see DESIGN.md).
@@ -92,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Index(args) => cmd::index::run(args, global),
         Command::Normalize(args) => cmd::normalize::run(args, global),
         Command::Params(args) => cmd::params::run(args, global),
+        Command::Sign(args) => cmd::sign::run(args, global),
     })
 }
 

@@ -5,3 +5,4 @@ pub mod eval;
 pub mod index;
 pub mod normalize;
 pub mod params;
+pub mod sign;

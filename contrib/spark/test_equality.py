@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Checks that the Spark job finds exactly the clusters of `mukarrar cluster`.
+
+    python contrib/spark/test_equality.py --mukarrar target/release/mukarrar [--shared DIR]
+
+Runs the job in local[2] over the bundled samples, a few thousand documents of the labelled
+dev sets (`DIR/eval/dev`, by default `../shared` next to the repository; generated documents
+when it is absent), a file of awkward records (blank lines, invalid JSON, missing and repeated
+ids, empty texts, exact copies, ids that need CSV quoting) and a Parquet copy of one input, and
+compares every CSV row with those of `mukarrar cluster` given the same flags; it also checks
+that invalid records and repeated ids stop the job where they stop `cluster`. Inputs are read
+in small splits, so documents are signed in several partitions and positions cross split
+boundaries. Exits 1 on the first difference, printing it; `cargo test` runs this when
+MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+import mukarrar_spark as job  # noqa: E402  (after the path is set)
+
+CORPUS_DOCS = 3000
+
+
+def cluster_csv(binary: str, path: Path, flags: list[str]) -> str:
+    done = subprocess.run(
+        [binary, "cluster", str(path), "--format", "csv", "-q", *flags],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"mukarrar cluster failed: {done.stderr}")
+    return done.stdout
+
+
+def cluster_error(binary: str, path: Path, flags: list[str]) -> str:
+    done = subprocess.run(
+        [binary, "cluster", str(path), "--format", "csv", "-q", *flags],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, f"mukarrar cluster should fail on {path}"
+    return done.stderr.strip().removeprefix("error: ")
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def describe(got: list[list[str]], want: list[list[str]]) -> str:
+    """What differs, as clusters (members and representative) and then as rows."""
+
+    def clusters(rs: list[list[str]]) -> dict[str, tuple[frozenset[str], str]]:
+        members: dict[str, set[str]] = {}
+        reps: dict[str, str] = {}
+        for r in rs[1:]:
+            members.setdefault(r[0], set()).add(r[1])
+            if r[3] == "true":
+                reps[r[0]] = r[1]
+        return {c: (frozenset(m), reps.get(c, "")) for c, m in members.items()}
+
+    g, w = clusters(got), clusters(want)
+    lines = [
+        f"spark: {len(got) - 1} rows in {len(g)} clusters; cluster: {len(want) - 1} rows in {len(w)} clusters"
+    ]
+    gs, ws = set(g.values()), set(w.values())
+    for m, rep in sorted(ws - gs, key=lambda x: sorted(x[0]))[:5]:
+        lines.append(f"  only in cluster: rep {rep}, members {sorted(m)}")
+    for m, rep in sorted(gs - ws, key=lambda x: sorted(x[0]))[:5]:
+        lines.append(f"  only in spark:   rep {rep}, members {sorted(m)}")
+    shown = 0
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b and shown < 5:
+            lines.append(f"  row {i}: spark {a} != cluster {b}")
+            shown += 1
+    return "\n".join(lines)
+
+
+def generated_docs(n: int, seed: int = 7) -> list[dict]:
+    """Arabic-looking documents, about a third of them edited copies of earlier ones."""
+    rng = random.Random(seed)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 7))) for _ in range(3000)]
+    docs: list[dict] = []
+    for i in range(n):
+        if docs and rng.random() < 0.35:
+            base = rng.choice(docs[-200:])["text"].split(" ")
+            for _ in range(rng.randint(0, max(1, len(base) // 8))):
+                base[rng.randrange(len(base))] = rng.choice(vocab)
+            if rng.random() < 0.3:
+                base = base[: max(3, int(len(base) * 0.7))]
+            text = " ".join(base)
+        else:
+            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(5, 120)))
+        docs.append({"id": f"g{i}", "text": text})
+    return docs
+
+
+def write_jsonl(path: Path, docs: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    return path
+
+
+def first_lines(src: Path, dest: Path, n: int) -> Path:
+    with gzip.open(src, "rt", encoding="utf-8") as f, open(dest, "w", encoding="utf-8") as out:
+        for i, line in enumerate(f):
+            if i == n:
+                break
+            out.write(line)
+    return dest
+
+
+def awkward_records(dest: Path) -> Path:
+    """Records that exercise every rule about what a document is and what its id is."""
+    story = "مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار في غزة بعد أسابيع من المفاوضات"
+    other = "ترامب يصف مكالمته مع بوتين بالجيدة ويقول إن الحرب ستنتهي قريبا بحسب البيت الأبيض"
+    lines = [
+        json.dumps({"id": "a,comma", "title": story}, ensure_ascii=False),
+        "",
+        "not json at all",
+        json.dumps({"title": story + " والتفاصيل"}, ensure_ascii=False),  # id from the line
+        "   ",
+        json.dumps({"id": 'say "hi"', "title": story}, ensure_ascii=False),
+        json.dumps({"id": "empty-1", "title": "؟ ، ..."}, ensure_ascii=False),
+        json.dumps({"id": "empty-2", "title": " ؟ "}, ensure_ascii=False),
+        json.dumps({"id": "a,comma", "title": other}, ensure_ascii=False),  # repeated id
+        json.dumps({"id": 42, "title": other}, ensure_ascii=False),
+        json.dumps({"id": None, "title": other + " اليوم"}, ensure_ascii=False),  # id from the line
+        json.dumps({"id": "no-text"}, ensure_ascii=False),
+    ]
+    for i in range(6):  # exact copies: one twin class
+        lines.append(
+            json.dumps({"id": f"copy-{i}", "title": other, "text": story}, ensure_ascii=False)
+        )
+    lines.append(json.dumps({"id": " spaced ", "title": story}, ensure_ascii=False) + "\r")
+    dest.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    return dest
+
+
+class Checker:
+    def __init__(self, spark, binary: str, work: Path):
+        self.spark = spark
+        self.binary = binary
+        self.work = work
+        self.count = 0
+
+    def job(self, inputs: list[Path], flags: list[str], **kw) -> list[list[str]]:
+        self.count += 1
+        out = self.work / f"out-{self.count}.csv"
+        opts = job.Options(
+            inputs=[str(p) for p in inputs],
+            output=str(out),
+            single_file=True,
+            mukarrar=self.binary,
+            mukarrar_flags=flags,
+            checkpoint_dir=str(self.work / "checkpoints"),
+            log=lambda m: None,
+            **kw,
+        )
+        job.run(self.spark, opts)
+        return rows(out.read_text(encoding="utf-8"))
+
+    def same(
+        self, name: str, path: Path, flags: list[str], cluster_flags: list[str] = (), **kw
+    ) -> None:
+        started = time.perf_counter()
+        want = rows(cluster_csv(self.binary, path, [*flags, *cluster_flags]))
+        inputs = kw.pop("inputs", [path])
+        got = self.job(inputs, flags, **kw)
+        if got != want:
+            print(f"FAIL {name}\n{describe(got, want)}", file=sys.stderr)
+            raise SystemExit(1)
+        clusters = len({r[0] for r in want[1:]})
+        print(
+            f"ok   {name}: {len(want) - 1} rows, {clusters} clusters ({time.perf_counter() - started:.1f}s)"
+        )
+
+    def fails_like_cluster(self, name: str, path: Path, flags: list[str]) -> None:
+        want = cluster_error(self.binary, path, flags)
+        try:
+            self.job([path], flags)
+        except job.JobError as e:
+            got = str(e)
+        else:
+            print(f"FAIL {name}: the job accepted {path}", file=sys.stderr)
+            raise SystemExit(1)
+        # cluster names the path as given; the job names it as Spark sees it (absolute).
+        where_what = want.split(": ", 1)
+        if not (got.split(": ", 1)[0].endswith(where_what[0]) and where_what[1] in got):
+            print(f"FAIL {name}: job says\n  {got}\ncluster says\n  {want}", file=sys.stderr)
+            raise SystemExit(1)
+        print(f"ok   {name}: {got}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--mukarrar", required=True, help="the mukarrar binary to test")
+    ap.add_argument(
+        "--shared", default=str(REPO.parent / "shared"), help="folder with eval/dev/*.jsonl.gz"
+    )
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    a = ap.parse_args()
+    binary = os.path.abspath(a.mukarrar)
+
+    from pyspark.sql import SparkSession
+
+    started = time.perf_counter()
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("mukarrar-equality-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        # Small splits: several partitions per file, and splits that end mid-file.
+        .config("spark.sql.files.maxPartitionBytes", str(1024 * 1024))
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.files.openCostInBytes", "0")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    print(f"spark session started in {time.perf_counter() - started:.1f}s")
+    work = Path(tempfile.mkdtemp(prefix="mukarrar-spark-test-"))
+    try:
+        check = Checker(spark, binary, work)
+        check.same(
+            "samples/labelled.jsonl, containment, longest",
+            REPO / "samples" / "labelled.jsonl",
+            ["--measure", "containment", "--representative", "longest", "--threshold", "0.6"],
+        )
+
+        dev = Path(a.shared) / "eval" / "dev"
+        if (dev / "articles.jsonl.gz").exists():
+            articles = first_lines(dev / "articles.jsonl.gz", work / "articles.jsonl", CORPUS_DOCS)
+            headlines = first_lines(
+                dev / "headlines.jsonl.gz", work / "headlines.jsonl", CORPUS_DOCS
+            )
+            source = "dev sets"
+        else:
+            articles = write_jsonl(work / "articles.jsonl", generated_docs(CORPUS_DOCS))
+            headlines = write_jsonl(work / "headlines.jsonl", generated_docs(CORPUS_DOCS, seed=11))
+            source = "generated"
+        # Spark's defaults: adaptive query execution on (the other runs turn it off, which
+        # makes small runs quicker).
+        spark.conf.set("spark.sql.adaptive.enabled", "true")
+        check.same(f"{CORPUS_DOCS} articles ({source}), defaults, adaptive", articles, [])
+        spark.conf.set("spark.sql.adaptive.enabled", "false")
+        check.same(
+            f"{CORPUS_DOCS} headlines ({source}), char shingles, containment, longest, singletons",
+            headlines,
+            [
+                "--shingle",
+                "char",
+                "--measure",
+                "containment",
+                "--representative",
+                "longest",
+                "--threshold",
+                "0.7",
+                "--num-perm",
+                "160",
+            ],
+            cluster_flags=["--include-singletons"],
+            include_singletons=True,
+        )
+
+        awkward = awkward_records(work / "awkward.jsonl")
+        check.same(
+            "awkward records in 3 range partitions, --skip-invalid, singletons",
+            awkward,
+            [],
+            cluster_flags=["--skip-invalid", "--include-singletons"],
+            skip_invalid=True,
+            include_singletons=True,
+            sign_partitions=3,
+        )
+        check.fails_like_cluster("awkward records stop at the first invalid one", awkward, [])
+        repeated = work / "repeated.jsonl"
+        repeated.write_text(
+            '{"id": "x", "title": "أ"}\n{"id": "x", "title": "ب"}\nnot json\n', encoding="utf-8"
+        )
+        check.fails_like_cluster("a repeated id before an invalid record stops there", repeated, [])
+
+        parquet = work / "articles.parquet"
+        spark.read.json(str(articles)).coalesce(1).write.parquet(str(parquet))
+        # 160 slots: Jaccard estimates k/160 such as 0.50625, whose rounding to four decimals
+        # depends on the exact binary value.
+        check.same(
+            "articles as Parquet, 160 slots",
+            articles,
+            ["--num-perm", "160"],
+            inputs=[parquet],
+            input_format="parquet",
+        )
+    finally:
+        spark.stop()
+        if not a.keep:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"all equal ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+//! The Spark job's equality test: `contrib/spark/test_equality.py` runs the job in local[2]
+//! and checks that its clusters are exactly those of `mukarrar cluster`.
+//!
+//! It needs a Python with pyspark and Java 17, so it runs when `MUKARRAR_SPARK_PYTHON` names
+//! that Python (`.ci/run` creates one in `.venv-spark`) and says it was skipped otherwise.
+//! `MUKARRAR_SPARK_BIN` chooses the binary under test (`.ci/run` gives the release build);
+//! by default it is the one `cargo test` built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[test]
+fn spark_job_finds_the_clusters_of_cluster() {
+    let Some(python) = std::env::var_os("MUKARRAR_SPARK_PYTHON") else {
+        eprintln!(
+            "skipped: set MUKARRAR_SPARK_PYTHON to a Python with pyspark to run the Spark \
+             equality test (see contrib/spark/README.md)"
+        );
+        return;
+    };
+    let binary = std::env::var_os("MUKARRAR_SPARK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mukarrar")));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(&python)
+        .arg(root.join("contrib/spark/test_equality.py"))
+        .arg("--mukarrar")
+        .arg(&binary)
+        .current_dir(root)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&python).display()));
+    assert!(
+        status.success(),
+        "the Spark job's clusters differ from those of `mukarrar cluster` (see above)"
+    );
+}
