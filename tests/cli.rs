@@ -497,3 +497,49 @@ fn a_report_file_is_not_private() {
         0o640
     );
 }
+
+/// Thousands of documents (many signing batches, many buckets): copies of the labelled sample
+/// with a varying word inserted, and texts shuffled from its words.
+fn generated_corpus(dir: &TempDir) -> String {
+    let sample = fs::read_to_string(sample("labelled.jsonl")).unwrap();
+    let texts: Vec<String> = sample
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let words: Vec<&str> = texts.iter().flat_map(|t| t.split(' ')).collect();
+    let mut out = String::new();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for i in 0..3000 {
+        let text = if i % 3 == 0 {
+            let base = &texts[next(texts.len())];
+            format!("{base} {}", words[next(words.len())])
+        } else {
+            (0..30)
+                .map(|_| words[next(words.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        out.push_str(&serde_json::json!({"id": format!("g{i}"), "text": text}).to_string());
+        out.push('\n');
+    }
+    write(dir, "generated.jsonl", &out)
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads_on_thousands_of_documents() {
+    let dir = TempDir::new().unwrap();
+    let input = generated_corpus(&dir);
+    let one = run_csv(&["cluster", &input, "--threads", "1"]);
+    let two = run_csv(&["cluster", &input, "--threads", "2"]);
+    assert!(rows(&one).len() > 500, "the corpus forms many clusters");
+    assert_eq!(one, two);
+}
