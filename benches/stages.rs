@@ -11,7 +11,7 @@ use mukarrar::cluster;
 use mukarrar::lsh::{self, LshParams, Objective};
 use mukarrar::minhash::{MinHashConfig, MinHasher};
 use mukarrar::normalize::{Normalizer, Profile};
-use mukarrar::pipeline::{self, Input, RunOptions, Settings};
+use mukarrar::pipeline::{self, Input, RunOptions, Scratch, Settings, Signer};
 use mukarrar::progress::NoProgress;
 use mukarrar::shingle::{ShingleConfig, ShingleKind, Shingler};
 use mukarrar::Document;
@@ -111,11 +111,31 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("sign_document", |b| {
+        // The whole per-document stage: references, title tags, normalize, shingle, sign.
+        let signer = Signer::new(&Settings::default());
+        let mut scratch = Scratch::default();
+        let mut sig = vec![0u32; signer.num_perm()];
+        b.iter(|| {
+            for t in &texts {
+                signer.sign_into(black_box(t), &mut scratch, &mut sig);
+            }
+        })
+    });
     g.bench_function("lsh", |b| {
         b.iter(|| {
             lsh::buckets(params, texts.len(), &|_| true, &|i| {
                 &signatures[i * k..(i + 1) * k]
             })
+        })
+    });
+    g.bench_function("band_verify", |b| {
+        b.iter(|| {
+            let sig = |i: usize| &signatures[i * k..(i + 1) * k];
+            let linked = |a: u32, b: u32| {
+                mukarrar::minhash::estimate(sig(a as usize), sig(b as usize)) >= 0.5
+            };
+            cluster::link_bands(params, texts.len(), &|_| true, &sig, &linked)
         })
     });
     let buckets = lsh::buckets(params, texts.len(), &|_| true, &|i| {
