@@ -130,7 +130,8 @@ impl Outcome {
 const BATCH: usize = 512;
 const PREVIEW_WORDS: usize = 12;
 
-fn preview(text: &str) -> String {
+/// The first words of a text, as reports show them.
+pub(crate) fn preview(text: &str) -> String {
     let mut out = String::new();
     for (i, w) in text.split_whitespace().enumerate() {
         if i == PREVIEW_WORDS {
