@@ -23,13 +23,13 @@
 //!
 //! Memory is bounded by the window ([`WindowLimit`]): the last N documents, or the documents
 //! dated within D days of the newest date seen, or both. Evicted documents take their
-//! signatures and band keys with them ([`window`]).
+//! signatures and band keys with them (`src/filter/window.rs`).
 //!
 //! [`run`] drives a whole stream: a reader thread parses documents and hands over whatever is
 //! ready, signing runs in parallel over those, decisions are made one document at a time in
-//! input order, and the outputs are flushed whenever no more input is waiting, so that in a
-//! live feed each document goes out as soon as it is decided, while a fast pipe is written in
-//! large blocks.
+//! input order (while the records that arrived meanwhile are signed), and the outputs are
+//! flushed whenever no more input is waiting, so that in a live feed each document goes out as
+//! soon as it is decided, while a fast pipe is written in large blocks.
 
 mod date;
 mod window;
@@ -442,10 +442,10 @@ pub fn run(
     }
     let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
     let rx = spawn_reader(inputs)?;
+    let signer = Signer::new(settings);
+    let exact = settings.verify == Verify::Exact;
     let mut state = State {
         engine,
-        signer: Signer::new(settings),
-        exact: settings.verify == Verify::Exact,
         options,
         index,
         appender: (options.add && index.is_some()).then(|| Appender::new(&names)),
@@ -453,10 +453,9 @@ pub fn run(
         names,
         stats: FilterStats::default(),
         line: Vec::new(),
-        scratch: Scratch::default(),
     };
     progress.start(Stage::Sign, None);
-    let result = state.main_loop(&rx, stop, progress);
+    let result = state.main_loop(&rx, &signer, exact, stop, progress);
     progress.finish(Stage::Sign);
     let result = result.and_then(|end| {
         state.stats.end = end;
@@ -479,6 +478,25 @@ pub fn run(
 
 type Item = (usize, Result<Document>);
 
+/// A batch of records as the signing stage hands them on: each valid document with its
+/// signature.
+type SignedBatch = Vec<(usize, Result<(Document, SignedDoc)>)>;
+
+/// Moves the records that are waiting (up to [`BATCH`] in all) into `batch`; notes when the
+/// input has ended.
+fn gather(rx: &Receiver<Item>, batch: &mut Vec<Item>, input_done: &mut bool) {
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => {
+                *input_done = true;
+                break;
+            }
+        }
+    }
+}
+
 fn spawn_reader(inputs: Vec<Input>) -> Result<Receiver<Item>> {
     let (tx, rx) = sync_channel::<Item>(4 * BATCH);
     std::thread::Builder::new()
@@ -496,6 +514,38 @@ fn spawn_reader(inputs: Vec<Input>) -> Result<Receiver<Item>> {
     Ok(rx)
 }
 
+/// Signs a batch of records: in parallel on the current rayon pool when there are enough.
+fn sign_batch(
+    signer: &Signer,
+    exact: bool,
+    batch: Vec<Item>,
+    scratch: &mut Scratch,
+) -> SignedBatch {
+    if batch.len() >= PARALLEL_MIN {
+        batch
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, (n, item)| {
+                (n, item.map(|d| signed_doc(signer, exact, d, scratch)))
+            })
+            .collect()
+    } else {
+        batch
+            .into_iter()
+            .map(|(n, item)| (n, item.map(|d| signed_doc(signer, exact, d, scratch))))
+            .collect()
+    }
+}
+
+fn signed_doc(
+    signer: &Signer,
+    exact: bool,
+    doc: Document,
+    scratch: &mut Scratch,
+) -> (Document, SignedDoc) {
+    let s = sign(signer, exact, &doc.text, scratch);
+    (doc, s)
+}
+
 /// How a write failed.
 enum WriteError {
     /// The kept output's reader went away.
@@ -505,8 +555,6 @@ enum WriteError {
 
 struct State<'a, 'o> {
     engine: Engine,
-    signer: Signer,
-    exact: bool,
     options: &'a FilterOptions,
     index: Option<&'a Index>,
     appender: Option<Appender>,
@@ -514,94 +562,97 @@ struct State<'a, 'o> {
     names: Vec<String>,
     stats: FilterStats,
     line: Vec<u8>,
-    scratch: Scratch,
 }
 
 impl State<'_, '_> {
+    /// Decides batch after batch; while one batch is decided, the records that arrived
+    /// meanwhile are signed on the pool, so that deciding overlaps signing.
     fn main_loop(
         &mut self,
         rx: &Receiver<Item>,
+        signer: &Signer,
+        exact: bool,
         stop: &AtomicBool,
         progress: &dyn Progress,
     ) -> Result<End> {
-        let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
+        let mut scratch = Scratch::default();
+        let mut current: Option<SignedBatch> = None;
+        let mut input_done = false;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return Ok(End::Stopped);
             }
-            let first = match rx.try_recv() {
-                Ok(item) => item,
-                Err(TryRecvError::Disconnected) => return Ok(End::Input),
-                Err(TryRecvError::Empty) => {
-                    // Nothing is waiting: what was decided goes out now.
-                    if self.flush()? {
-                        return Ok(End::OutputClosed);
-                    }
-                    let idle = Instant::now();
-                    loop {
-                        match rx.recv_timeout(POLL) {
-                            Ok(item) => break item,
-                            Err(RecvTimeoutError::Disconnected) => return Ok(End::Input),
-                            Err(RecvTimeoutError::Timeout) => {
-                                if stop.load(Ordering::Relaxed) {
-                                    return Ok(End::Stopped);
-                                }
-                                if idle.elapsed() >= IDLE_COMMIT {
-                                    self.commit()?;
-                                }
+            let mut next = Vec::new();
+            gather(rx, &mut next, &mut input_done);
+            if next.is_empty() && current.is_none() {
+                if input_done {
+                    return Ok(End::Input);
+                }
+                // Nothing decided is pending and nothing is waiting: what was decided goes
+                // out now, then wait for input.
+                if self.flush()? {
+                    return Ok(End::OutputClosed);
+                }
+                let idle = Instant::now();
+                loop {
+                    match rx.recv_timeout(POLL) {
+                        Ok(item) => {
+                            next.push(item);
+                            break;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return Ok(End::Input),
+                        Err(RecvTimeoutError::Timeout) => {
+                            if stop.load(Ordering::Relaxed) {
+                                return Ok(End::Stopped);
+                            }
+                            if idle.elapsed() >= IDLE_COMMIT {
+                                self.commit()?;
                             }
                         }
                     }
                 }
-            };
-            batch.push(first);
-            while batch.len() < BATCH {
-                match rx.try_recv() {
-                    Ok(item) => batch.push(item),
-                    Err(_) => break,
-                }
+                gather(rx, &mut next, &mut input_done);
             }
-            let n = batch.len() as u64;
-            let end = self.batch(&mut batch, stop, progress)?;
-            progress.advance(n);
+            let end = match current.take() {
+                None => {
+                    current = Some(sign_batch(signer, exact, next, &mut scratch));
+                    None
+                }
+                Some(batch) if next.is_empty() => self.batch(batch, stop, progress)?,
+                Some(batch) => {
+                    let mut signed = None;
+                    let end = rayon::in_place_scope(|scope| {
+                        let (signed, scratch) = (&mut signed, &mut scratch);
+                        scope.spawn(move |_| {
+                            *signed = Some(sign_batch(signer, exact, next, scratch));
+                        });
+                        self.batch(batch, stop, progress)
+                    });
+                    current = signed;
+                    end?
+                }
+            };
             if let Some(end) = end {
                 return Ok(end);
             }
         }
     }
 
-    /// Signs the documents of `batch` and decides them in order.
+    /// Decides the documents of a signed batch in order.
     fn batch(
         &mut self,
-        batch: &mut Vec<Item>,
+        batch: SignedBatch,
         stop: &AtomicBool,
         progress: &dyn Progress,
     ) -> Result<Option<End>> {
-        let ready = batch.iter().filter(|(_, d)| d.is_ok()).count();
-        let mut signed: Vec<SignedDoc> = if ready >= PARALLEL_MIN {
-            let (signer, exact) = (&self.signer, self.exact);
-            batch
-                .par_iter()
-                .filter_map(|(_, d)| d.as_ref().ok())
-                .map_init(Scratch::default, |scratch, doc| {
-                    sign(signer, exact, &doc.text, scratch)
-                })
-                .collect()
-        } else {
-            let mut out = Vec::with_capacity(ready);
-            for doc in batch.iter().filter_map(|(_, d)| d.as_ref().ok()) {
-                out.push(sign(&self.signer, self.exact, &doc.text, &mut self.scratch));
-            }
-            out
-        };
-        signed.reverse();
-        for (n, item) in batch.drain(..) {
+        progress.advance(batch.len() as u64);
+        for (n, item) in batch {
             if stop.load(Ordering::Relaxed) {
                 return Ok(Some(End::Stopped));
             }
             self.stats.read += 1;
-            let doc = match item {
-                Ok(doc) => doc,
+            let (doc, s) = match item {
+                Ok(pair) => pair,
                 Err(e) if e.is_record_error() && self.options.skip_invalid => {
                     self.stats.invalid += 1;
                     progress.warn(&e);
@@ -609,7 +660,6 @@ impl State<'_, '_> {
                 }
                 Err(e) => return Err(e),
             };
-            let s = signed.pop().expect("one signature per document");
             match self.document(n, doc, s) {
                 Ok(()) => {}
                 Err(WriteError::Closed) => return Ok(Some(End::OutputClosed)),
