@@ -455,7 +455,13 @@ pub fn run(
         line: Vec::new(),
     };
     progress.start(Stage::Sign, None);
-    let result = state.main_loop(&rx, &signer, exact, stop, progress);
+    let result = state
+        .main_loop(&rx, &signer, exact, stop, progress)
+        .map(|end| match end {
+            // A signal that came as the input ended still says how the run ended.
+            End::Input if stop.load(Ordering::Relaxed) => End::Stopped,
+            end => end,
+        });
     progress.finish(Stage::Sign);
     let result = result.and_then(|end| {
         state.stats.end = end;
