@@ -54,8 +54,8 @@ use crate::settings::{Linkage, Signed, Traits};
 pub use date::parse as parse_date;
 use window::Window;
 
-/// The window when none is given: the last 100,000 documents (about 110 MB with the default
-/// settings, see BENCHMARKS.md).
+/// The window when none is given: the last 100,000 documents (a peak of about 270 MB with the
+/// default settings, see BENCHMARKS.md).
 pub const DEFAULT_WINDOW: usize = 100_000;
 
 /// Which earlier documents a new one is checked against.
@@ -148,6 +148,8 @@ pub struct Engine {
     newest: Option<i64>,
     evicted: u64,
     keys: Vec<u64>,
+    /// True once the window has taken the size it keeps when full.
+    reserved: bool,
 }
 
 impl Engine {
@@ -193,6 +195,7 @@ impl Engine {
             newest: None,
             evicted: 0,
             keys: vec![0; settings.lsh.bands],
+            reserved: false,
         })
     }
 
@@ -278,6 +281,10 @@ impl Engine {
         let entry = window::entry(position, cluster_id, id, doc, date);
         self.window.insert(entry, doc.sig, &self.keys);
         if let Some(n) = self.limit.documents {
+            if self.window.len() == n && !self.reserved {
+                self.window.reserve_for(n);
+                self.reserved = true;
+            }
             self.evicted += self.window.evict_to(n) as u64;
         }
         Decision {

@@ -41,7 +41,24 @@ impl Hasher for KeyHasher {
     }
 }
 
-type KeyMap = HashMap<u64, u32, BuildHasherDefault<KeyHasher>>;
+/// A band key stored as two halves: with 4-byte alignment an entry of the map (key and slot)
+/// takes 12 bytes instead of 16, and the maps are most of a full window's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u32; 2]);
+
+impl Key {
+    fn new(key: u64) -> Key {
+        Key([key as u32, (key >> 32) as u32])
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.0[0]) | (u64::from(self.0[1]) << 32));
+    }
+}
+
+type KeyMap = HashMap<Key, u32, BuildHasherDefault<KeyHasher>>;
 
 /// The neighbours of a slot in the chain of one of its band keys.
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +184,7 @@ impl Window {
         self.candidates.clear();
         let bands = self.params.bands;
         for (band, key) in keys.iter().enumerate() {
-            let mut slot = match self.maps[band].get(key) {
+            let mut slot = match self.maps[band].get(&Key::new(*key)) {
                 Some(&s) => s,
                 None => continue,
             };
@@ -226,7 +243,7 @@ impl Window {
             return slot;
         }
         for (band, &key) in keys.iter().enumerate() {
-            if let Some(newest) = self.maps[band].insert(key, slot) {
+            if let Some(newest) = self.maps[band].insert(Key::new(key), slot) {
                 self.links[s * bands + band].older = newest;
                 self.links[newest as usize * bands + band].newer = slot;
             }
@@ -243,7 +260,7 @@ impl Window {
         self.live -= 1;
         if !self.entries[s].traits.is_empty() {
             for band in 0..bands {
-                let key = self.params.band_key(self.sig(slot), band);
+                let key = Key::new(self.params.band_key(self.sig(slot), band));
                 let Link { newer, older } = self.links[s * bands + band];
                 if newer == NONE {
                     // The newest with this key: the map points at it.
@@ -271,6 +288,19 @@ impl Window {
     fn is_current(&self, slot: u32, position: u64) -> bool {
         let e = &self.entries[slot as usize];
         e.live && e.position == position
+    }
+
+    /// Gives every band map room for `n` documents with eviction going on, at once rather
+    /// than as they churn.
+    ///
+    /// With keys inserted and removed at a steady count, a hash map that is more than half
+    /// full of live keys doubles once to make room for its tombstones, and then stays: by
+    /// taking that size when the window first fills, the memory of a full window is the
+    /// memory of the whole run.
+    pub(crate) fn reserve_for(&mut self, n: usize) {
+        for map in &mut self.maps {
+            map.reserve((2 * n + 1).saturating_sub(map.len()));
+        }
     }
 
     /// Evicts the oldest arrivals until at most `limit` documents remain; returns how many

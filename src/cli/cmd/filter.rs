@@ -67,7 +67,7 @@ pub struct Args {
     pub annotate: bool,
 
     /// Check each document against the last N documents [default: 100000 when no
-    /// --window-days is given; about 110 MB with the default settings].
+    /// --window-days is given; a peak of about 270 MB with the default settings].
     #[arg(long, value_name = "N", help_heading = "Window",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub window: Option<u64>,
