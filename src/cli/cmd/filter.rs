@@ -23,9 +23,10 @@ use crate::cli::{Global, Status};
 /// Documents are read in order (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder
 /// of .txt files; standard input when no INPUT or `-` is given) and decided one by one. A
 /// document is a duplicate when an earlier document in the window (or in the --db index) is
-/// an LSH candidate of it and reaches the threshold against it: the same rule as `mukarrar
-/// cluster`, so with a window larger than the input the first document of each cluster is
-/// written and the others are duplicates.
+/// an LSH candidate of it and reaches the threshold against it: the edges of `mukarrar
+/// cluster`. With a window larger than the input, the first document of each of cluster's
+/// clusters is written and a later member is a duplicate when it matches an earlier one (a
+/// member that matches only later documents, which join it to the cluster, is written too).
 ///
 /// First-seen documents are written to stdout as they came (the original JSON line, byte for
 /// byte; a CSV/TSV record as a JSON object of its columns, a .txt file as {"id", "text"}).
