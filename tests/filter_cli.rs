@@ -318,3 +318,42 @@ fn the_index_is_checked_and_grows_by_first_seen_documents() {
     let err = fails(&["filter", s(&input), "--add"]);
     assert!(err.contains("--db"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_killed_run_keeps_the_committed_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    run(&["index", "create", s(&db)]);
+    let mut feed = Feed::start(&[
+        "-",
+        "--db",
+        s(&db),
+        "--add",
+        "--batch-size",
+        "10",
+        "--annotate",
+    ]);
+    let mut first_seen = Vec::new();
+    for line in index_support::corpus(25, 9) {
+        let doc = json(&line);
+        feed.send(doc["id"].as_str().unwrap(), doc["text"].as_str().unwrap());
+        let out = json(&feed.next());
+        if out["duplicate_of"].is_null() {
+            first_seen.push(out["id"].as_str().unwrap().to_string());
+        }
+    }
+    feed.child.kill().unwrap();
+    feed.child.wait().unwrap();
+    // Whole batches of ten records were committed (more if the feed idled for a second
+    // between documents); the rest died with the process.
+    let stored = index_support::stored_ids(&db);
+    assert_eq!(index_support::integrity(&db), "ok");
+    // The first two batches covered records g00000 to g00019.
+    let committed_by_count = first_seen
+        .iter()
+        .filter(|id| id.as_str() < "g00020")
+        .count();
+    assert!(stored.len() >= committed_by_count, "{stored:?}");
+    assert_eq!(stored, first_seen[..stored.len()]);
+}
