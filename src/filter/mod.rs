@@ -839,7 +839,9 @@ impl State<'_, '_> {
 /// `duplicate_of`, `cluster_id` and `similarity` inserted before its closing brace when a
 /// decision is given, and a line break.
 ///
-/// The record is copied byte for byte apart from the inserted fields; a document read without
+/// The record is copied byte for byte apart from the inserted fields (a JSON line as the
+/// reader kept it: without its line break, so a CRLF line ends in `\n` here, and without a
+/// byte-order mark at the start of the input); a document read without
 /// a record of its own (a text file) is written as `{"id": …, "text": …}`. Fields of the same
 /// names already in the record are not removed (most JSON readers keep the last).
 pub fn write_record(out: &mut Vec<u8>, doc: &Document, decision: Option<&Decision>) {

@@ -29,7 +29,8 @@ use crate::cli::{Global, Status};
 /// member that matches only later documents, which join it to the cluster, is written too).
 ///
 /// First-seen documents are written to stdout as they came (the original JSON line, byte for
-/// byte; a CSV/TSV record as a JSON object of its columns, a .txt file as {"id", "text"}).
+/// byte, ended by \n whatever its line break; a CSV/TSV record as a JSON object of its columns,
+/// a .txt file as {"id", "text"}).
 /// Duplicates go to --duplicates FILE with three fields added before the closing brace:
 /// `duplicate_of` (the id of the earliest earlier document it matches), `cluster_id` (the
 /// story: the input position, from 0, of the story's first document, or with --db its
