@@ -86,6 +86,9 @@ pub enum RecordError {
     /// The record (a file of a text folder) could not be read; the system's message is kept.
     #[error("cannot be read: {0}")]
     Unreadable(String),
+    /// The date field (of a date window) is missing or holds no date; says why.
+    #[error("not a usable date: {0}")]
+    BadDate(String),
     /// The id was already used by an earlier document.
     #[error("duplicate id `{id}` (first seen at {first})")]
     DuplicateId {

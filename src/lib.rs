@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod document;
 pub mod error;
 pub mod eval;
+pub mod filter;
 pub mod index;
 pub mod input;
 pub mod lsh;

@@ -128,7 +128,7 @@ impl Outcome {
 const BATCH: usize = 512;
 const PREVIEW_WORDS: usize = 12;
 
-/// The first words of a text, as reports show it.
+/// The first words of a text, as reports show them.
 pub(crate) fn preview(text: &str) -> String {
     let mut out = String::new();
     for (i, w) in text.split_whitespace().enumerate() {

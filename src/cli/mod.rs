@@ -47,6 +47,7 @@ struct Global {
 enum Command {
     Cluster(cmd::cluster::Args),
     Eval(cmd::eval::Args),
+    Filter(cmd::filter::Args),
     Index(cmd::index::Args),
     Normalize(cmd::normalize::Args),
     Params(cmd::params::Args),
@@ -60,6 +61,8 @@ pub enum Status {
     Ok,
     /// Duplicates were found and `--fail-on-duplicates` was given.
     DuplicatesFound,
+    /// Stopped by a signal: exit with this status (130 for SIGINT, 143 for SIGTERM).
+    Signal(u8),
 }
 
 pub fn main() -> ExitCode {
@@ -67,6 +70,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::DuplicatesFound) => ExitCode::from(1),
+        Ok(Status::Signal(code)) => ExitCode::from(code),
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -90,6 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
     pool.install(|| match &cli.command {
         Command::Cluster(args) => cmd::cluster::run(args, global),
         Command::Eval(args) => cmd::eval::run(args, global),
+        Command::Filter(args) => cmd::filter::run(args, global),
         Command::Index(args) => cmd::index::run(args, global),
         Command::Normalize(args) => cmd::normalize::run(args, global),
         Command::Params(args) => cmd::params::run(args, global),

@@ -29,6 +29,7 @@ mod change;
 mod remove;
 mod schema;
 mod store;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,7 @@ pub use change::{
 pub use remove::Removal;
 pub use schema::{FORMAT_VERSION, OLDEST_SUPPORTED};
 pub use store::IndexStats;
+pub use stream::{Appender, IndexMatch, Unmatched};
 
 use crate::error::{Error, Result};
 use crate::pipeline::Settings;

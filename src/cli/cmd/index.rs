@@ -579,7 +579,7 @@ fn given_settings_flags(argv: &[String]) -> Vec<(String, String)> {
 
 /// Fails when the signature, LSH or clustering flags given ask for other settings than the
 /// index's, and says what to do.
-fn check_settings(index: &Index) -> anyhow::Result<()> {
+pub(crate) fn check_settings(index: &Index) -> anyhow::Result<()> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     check_settings_against(index.settings(), &given_settings_flags(&argv))
         .with_context(|| index.path().display().to_string())

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod eval;
+pub mod filter;
 pub mod index;
 pub mod normalize;
 pub mod params;

@@ -1,0 +1,283 @@
+//! `mukarrar filter`: a feed in, each story once out; duplicates aside, decided at once.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use mukarrar::filter::{self, End, FilterOptions, FilterStats, Outputs, WindowLimit};
+use mukarrar::index::{Access, Index};
+use mukarrar::input;
+use mukarrar::pipeline::Input;
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
+use crate::cli::progress::Bars;
+use crate::cli::{Global, Status};
+
+/// Pass each story once: write every document whose story is new to stdout as soon as it is
+/// read, and set repeats aside.
+///
+/// Documents are read in order (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder
+/// of .txt files; standard input when no INPUT or `-` is given) and decided one by one. A
+/// document is a duplicate when an earlier document in the window (or in the --db index) is
+/// an LSH candidate of it and reaches the threshold against it: the edges of `mukarrar
+/// cluster`. With a window larger than the input, the first document of each of cluster's
+/// clusters is written and a later member is a duplicate when it matches an earlier one (a
+/// member that matches only later documents, which join it to the cluster, is written too).
+///
+/// First-seen documents are written to stdout as they came (the original JSON line, byte for
+/// byte, ended by \n whatever its line break; a CSV/TSV record as a JSON object of its columns,
+/// a .txt file as {"id", "text"}).
+/// Duplicates go to --duplicates FILE with three fields added before the closing brace:
+/// `duplicate_of` (the id of the earliest earlier document it matches), `cluster_id` (the
+/// story: the input position, from 0, of the story's first document, or with --db its
+/// cluster in the index) and `similarity` (to `duplicate_of`). With --annotate every document
+/// goes to stdout with those fields (`duplicate_of` and `similarity` null for first-seen
+/// documents, whose `cluster_id` is their own position).
+///
+/// Output is flushed whenever no more input is waiting: in a live feed each document goes out
+/// as soon as it is decided; a fast pipe is written in blocks. A closed stdout (`| head`)
+/// ends the run quietly with status 0. SIGINT or SIGTERM writes out what was decided (never
+/// half a line), commits the --add batch and exits with 130 or 143; a second signal exits at
+/// once. Invalid records stop the run with file:line, or with --skip-invalid are counted,
+/// warned about and written nowhere. Repeated ids are not an error: a feed that sends an item
+/// again sends a duplicate.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  zcat feed.jsonl.gz | mukarrar filter > stories.jsonl
+  mukarrar filter feed.jsonl --duplicates repeats.jsonl > stories.jsonl
+  tail -f feed.jsonl | mukarrar filter --window 20000 | consumer
+  mukarrar filter feed.jsonl --window-days 3 --date-field published
+  mukarrar filter feed.jsonl --annotate | jq 'select(.duplicate_of != null)'
+  mukarrar filter today.jsonl --db news.db --add > new-stories.jsonl")]
+pub struct Args {
+    /// Input files or folders; `-` (the default) reads standard input.
+    #[arg(value_name = "INPUT", default_value = "-")]
+    pub inputs: Vec<String>,
+
+    /// Write duplicates to FILE (created or truncated), one JSON object per line with
+    /// duplicate_of, cluster_id and similarity added. Without it they are only counted.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub duplicates: Option<PathBuf>,
+
+    /// Write every document to stdout with duplicate_of, cluster_id and similarity added
+    /// (null duplicate_of and similarity for first-seen documents).
+    #[arg(long, conflicts_with = "duplicates", help_heading = "Output")]
+    pub annotate: bool,
+
+    /// Check each document against the last N documents [default: 100000 when no
+    /// --window-days is given; a peak of about 270 MB with the default settings].
+    #[arg(long, value_name = "N", help_heading = "Window",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub window: Option<u64>,
+
+    /// Check each document against the documents dated at most D days (fractions allowed)
+    /// before the newest date seen so far; needs --date-field. With --window too, both
+    /// limits apply.
+    #[arg(
+        long,
+        value_name = "D",
+        requires = "date_field",
+        help_heading = "Window"
+    )]
+    pub window_days: Option<f64>,
+
+    /// The field holding each document's date, for --window-days: YYYY-MM-DD, YYYY-MM-DD
+    /// HH:MM:SS or RFC 3339 (a time without zone is UTC), or Unix seconds. A document
+    /// without a readable date is an invalid record.
+    #[arg(long, value_name = "FIELD", help_heading = "Window")]
+    pub date_field: Option<String>,
+
+    /// Also check each document against this index (made by `mukarrar index create`); its
+    /// settings are used, and signature flags given here must agree with them.
+    #[arg(long, value_name = "INDEX", help_heading = "Index")]
+    pub db: Option<PathBuf>,
+
+    /// Store the first-seen documents in the --db index (those whose id it already holds
+    /// are not stored), committing every --batch-size records and whenever the input is
+    /// idle for a second.
+    #[arg(long, requires = "db", help_heading = "Index")]
+    pub add: bool,
+
+    /// With --add: commit after every N input records.
+    #[arg(long, value_name = "N", default_value_t = 1000, help_heading = "Index",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: u64,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Opens every input keeping each record's original form (and the date field).
+fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
+    let mut cfg = args.input.config();
+    cfg.keep_raw = true;
+    cfg.keep_fields = args.date_field.iter().cloned().collect();
+    if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
+        anyhow::bail!("standard input (`-`) can be given only once");
+    }
+    args.inputs
+        .iter()
+        .map(|p| {
+            let reader = input::open(p, &cfg).with_context(|| format!("cannot read input {p}"))?;
+            if reader.format() == input::Format::TextDir {
+                // A text file's "record" is its text: write such documents as {"id", "text"}.
+                let docs = reader.map(|d| {
+                    d.map(|mut d| {
+                        d.raw = None;
+                        d
+                    })
+                });
+                Ok(Input::new(p.clone(), docs))
+            } else {
+                Ok(Input::new(p.clone(), reader))
+            }
+        })
+        .collect()
+}
+
+/// Raises `stop` on SIGINT or SIGTERM and remembers which; a second signal exits at once.
+fn catch_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicI32>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let which = Arc::new(AtomicI32::new(0));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install the SIGINT/SIGTERM handlers")?;
+    let (s, w) = (stop.clone(), which.clone());
+    std::thread::Builder::new()
+        .name("mukarrar-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if s.swap(true, Ordering::SeqCst) {
+                    std::process::exit(128 + signal);
+                }
+                w.store(signal, Ordering::SeqCst);
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok((stop, which))
+}
+
+pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
+    let index = match &args.db {
+        Some(path) => {
+            let access = if args.add {
+                Access::ReadWrite
+            } else {
+                Access::ReadOnly
+            };
+            let index = Index::open(path, access)?;
+            super::index::check_settings(&index)?;
+            Some(index)
+        }
+        None => None,
+    };
+    let settings = match &index {
+        Some(index) => index.settings().clone(),
+        None => args::settings(&args.signature, &args.lsh, &args.cluster)?,
+    };
+    let window = WindowLimit {
+        documents: match (args.window, args.window_days) {
+            (Some(n), _) => Some(n as usize),
+            (None, Some(_)) => None,
+            (None, None) => Some(filter::DEFAULT_WINDOW),
+        },
+        days: args.window_days,
+    };
+    // Settings problems are reported before any input is opened.
+    filter::Engine::new(&settings, window)?;
+    let options = FilterOptions {
+        window,
+        date_field: args.date_field.clone(),
+        annotate: args.annotate,
+        skip_invalid: args.input.skip_invalid,
+        add: args.add,
+        batch_size: args.batch_size as usize,
+    };
+    let inputs = open_inputs(args)?;
+    let mut duplicates = match &args.duplicates {
+        Some(path) => Some(BufWriter::with_capacity(
+            1 << 16,
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let (stop, signal) = catch_signals()?;
+    let bars = Bars::new(global.quiet);
+    let stdout = io::stdout();
+    let mut kept = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let outputs = Outputs {
+        kept: &mut kept,
+        duplicates: duplicates.as_mut().map(|d| d as &mut dyn Write),
+        duplicates_name: args
+            .duplicates
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+    };
+    let stats = filter::run(
+        inputs,
+        &settings,
+        &options,
+        index.as_ref(),
+        outputs,
+        &stop,
+        &bars,
+    )?;
+    match stats.end {
+        End::OutputClosed => Ok(Status::Ok),
+        End::Input => {
+            summary(&bars, &stats, None);
+            Ok(Status::Ok)
+        }
+        End::Stopped => {
+            let signal = signal.load(Ordering::SeqCst);
+            summary(&bars, &stats, Some(signal));
+            Ok(Status::Signal(128 + signal as u8))
+        }
+    }
+}
+
+/// The summary on stderr.
+fn summary(bars: &Bars, s: &FilterStats, signal: Option<i32>) {
+    let mut line = format!(
+        "{} records read: {} first-seen, {} duplicates",
+        s.read, s.first_seen, s.duplicates
+    );
+    if s.duplicates_of_indexed > 0 {
+        line.push_str(&format!(
+            " ({} of indexed documents)",
+            s.duplicates_of_indexed
+        ));
+    }
+    line.push_str(&format!(
+        ", {} invalid, {} empty after normalization; {} evicted from the window, {} in it",
+        s.invalid, s.empty, s.evicted, s.window
+    ));
+    bars.message(&line);
+    if s.stored + s.not_stored > 0 || s.batches > 0 {
+        bars.message(&format!(
+            "index: {} first-seen documents stored in {} batches, {} not stored (id already \
+             indexed)",
+            s.stored, s.batches, s.not_stored
+        ));
+    }
+    let docs_per_s = s.documents as f64 / s.seconds.max(1e-9);
+    let mut time = format!("time: {:.2}s, {docs_per_s:.0} documents/s", s.seconds);
+    if let Some(signal) = signal {
+        let name = if signal == SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        time.push_str(&format!("; stopped by {name}"));
+    }
+    bars.message(&time);
+}
