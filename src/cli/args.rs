@@ -238,6 +238,24 @@ pub struct ClusterArgs {
     pub representative: Representative,
 }
 
+/// Every flag that shapes a result: signatures, matching and clustering, as one group.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SettingsArgs {
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub lsh: LshArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+impl SettingsArgs {
+    /// The validated settings these flags give.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        settings(&self.signature, &self.lsh, &self.cluster)
+    }
+}
+
 /// Builds validated settings from the argument groups.
 pub fn settings(
     sig: &SignatureArgs,

@@ -5,7 +5,7 @@ use std::time::Instant;
 use mukarrar::pipeline::{self, RunOptions, Stats};
 use mukarrar::report::Report;
 
-use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SignatureArgs};
+use crate::cli::args::{InputArgs, OutputArgs, SettingsArgs};
 use crate::cli::output;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
@@ -31,18 +31,14 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let settings = args.settings.settings()?;
     let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
     let format = args.output.format();

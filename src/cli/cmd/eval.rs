@@ -8,7 +8,7 @@ use mukarrar::pipeline::{self, Outcome, RunOptions, Settings};
 use mukarrar::report::html::{self, CaseDoc, EvalCase, EvalFile, EvalPage, HtmlOptions};
 use serde::Serialize;
 
-use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
+use crate::cli::args::{InputArgs, SettingsArgs};
 use crate::cli::progress::Bars;
 use crate::cli::{output, Global, Status};
 
@@ -53,11 +53,7 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
 }
 
 /// Output formats of `eval`.
@@ -146,7 +142,7 @@ fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<Str
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
-    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let settings = args.settings.settings()?;
     let bars = Bars::new(global.quiet);
     let mut cfg = args.input.config();
     cfg.keep_fields = vec![args.group_field.clone()];

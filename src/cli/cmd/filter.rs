@@ -13,7 +13,7 @@ use mukarrar::input;
 use mukarrar::pipeline::Input;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
+use crate::cli::args::{InputArgs, SettingsArgs};
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
@@ -110,11 +110,7 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
 }
 
 /// Opens every input keeping each record's original form (and the date field).
@@ -182,7 +178,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     };
     let settings = match &index {
         Some(index) => index.settings().clone(),
-        None => args::settings(&args.signature, &args.lsh, &args.cluster)?,
+        None => args.settings.settings()?,
     };
     let window = WindowLimit {
         documents: match (args.window, args.window_days) {

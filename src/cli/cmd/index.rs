@@ -12,7 +12,9 @@ use mukarrar::lsh::LshParams;
 use mukarrar::pipeline::Settings;
 use serde::Serialize;
 
-use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SignatureArgs};
+use crate::cli::args::{
+    self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SettingsArgs, SignatureArgs,
+};
 use crate::cli::output;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
@@ -64,11 +66,7 @@ pub struct CreateArgs {
     #[arg(value_name = "DB")]
     pub db: PathBuf,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
 }
 
 /// Add documents to an index and report which joined existing clusters and which formed
@@ -111,11 +109,7 @@ pub struct AddArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -139,11 +133,7 @@ pub struct QueryArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -227,7 +217,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
 }
 
 fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
-    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let settings = args.settings.settings()?;
     let index = Index::create(&args.db, &settings)?;
     if !global.quiet {
         eprintln!(

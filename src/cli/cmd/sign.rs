@@ -18,7 +18,7 @@ use mukarrar::{Document, Error};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::cli::args::{self, ClusterArgs, InputArgs, LshArgs, SignatureArgs};
+use crate::cli::args::{InputArgs, SettingsArgs};
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
@@ -51,11 +51,7 @@ pub struct Args {
     #[command(flatten)]
     pub input_args: InputArgs,
     #[command(flatten)]
-    pub signature: SignatureArgs,
-    #[command(flatten)]
-    pub lsh: LshArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub settings: SettingsArgs,
 
     /// Also write each document's MinHash signature (`sig`).
     #[arg(long, help_heading = "Output")]
@@ -98,7 +94,7 @@ enum Job {
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
-    let settings = args::settings(&args.signature, &args.lsh, &args.cluster)?;
+    let settings = args.settings.settings()?;
     if args.print_settings {
         let text = serde_json::to_string_pretty(&settings)? + "\n";
         crate::cli::output::write_to(None, |w| w.write_all(text.as_bytes()))?;
