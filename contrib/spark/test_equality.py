@@ -3,15 +3,16 @@
 
     python contrib/spark/test_equality.py --mukarrar target/release/mukarrar [--shared DIR]
 
-Runs the job in local[2] over the bundled samples, a few thousand documents of the labelled
-dev sets (`DIR/eval/dev`, by default `../shared` next to the repository; generated documents
-when it is absent), a file of awkward records (blank lines, invalid JSON, missing and repeated
-ids, empty texts, exact copies, ids that need CSV quoting) and a Parquet copy of one input, and
-compares every CSV row with those of `mukarrar cluster` given the same flags; it also checks
-that invalid records and repeated ids stop the job where they stop `cluster`. Inputs are read
-in small splits, so documents are signed in several partitions and positions cross split
-boundaries. Exits 1 on the first difference, printing it; `cargo test` runs this when
-MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
+Runs the job in local[2] over the bundled samples, constructed headlines that need every part
+of the short-text rule, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
+default `../shared` next to the repository; generated documents when it is absent), a file of
+awkward records (blank lines, invalid JSON, missing and repeated ids, empty texts, exact
+copies, ids that need CSV quoting) and a Parquet copy of one input, and compares every CSV row
+with those of `mukarrar cluster` given the same flags; it also checks that invalid records and
+repeated ids stop the job where they stop `cluster`, and that the flags the job cannot follow
+are refused. Inputs are read in small splits, so documents are signed in several partitions and
+positions cross split boundaries. Exits 1 on the first difference, printing it; `cargo test`
+runs this when MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
 """
 
 from __future__ import annotations
