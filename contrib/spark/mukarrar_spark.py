@@ -6,16 +6,17 @@
 
 The per-document work (normalize, shingle, MinHash, LSH band keys) runs in the executors as
 `mukarrar sign`, through `RDD.pipe`. Everything else is Spark SQL, without Python UDFs:
-grouping by band key, verifying candidate pairs against the threshold with the signatures,
-connected components by alternating large-star and small-star steps (Kiveris et al., 2014),
-representatives and each member's similarity to its representative. The result is written with
-the CSV contract of `mukarrar cluster` (`cluster_id,doc_id,similarity,is_representative`), or
-as Parquet.
+grouping by band key, verifying candidate pairs with mukarrar's duplicate rule
+(`Settings::linked`: long texts by the estimate from their signatures, short texts by their
+words and numbers), connected components by alternating large-star and small-star steps
+(Kiveris et al., 2014), representatives and each member's similarity to its representative.
+The result is written with the CSV contract of `mukarrar cluster`
+(`cluster_id,doc_id,similarity,is_representative`), or as Parquet.
 
-Every parameter (shingles, signature length, bands × rows, threshold, measure,
-representative) comes from `mukarrar sign --print-settings` with the flags given after `--`,
-so the job follows mukarrar's defaults and flags; the same flags go to every `sign` task.
-See README.md next to this file.
+Every parameter (shingles, signature length, bands × rows, thresholds, measure, the
+short-text rule, representative) comes from `mukarrar sign --print-settings` with the flags
+given after `--`, so the job follows mukarrar's defaults and flags; the same flags go to every
+`sign` task. See README.md next to this file.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ SIGNED_SCHEMA = StructType(
         StructField("n", LongType()),
         StructField("chars", LongType()),
         StructField("empty", BooleanType()),
+        StructField("short", BooleanType()),
+        StructField("numbers", LongType()),
+        StructField("w", ArrayType(LongType())),
         StructField("b", ArrayType(LongType())),
         StructField("sig", ArrayType(IntegerType())),
         StructField("skipped", StringType()),
@@ -188,6 +192,17 @@ def read_settings(spark: SparkSession, opts: Options) -> dict[str, Any]:
             "--verify exact needs every shingle set in one place; the Spark job verifies "
             "from signatures only (drop --verify exact)"
         )
+    if settings.get("linkage", "single") != "single":
+        raise JobError(
+            f"--linkage {settings['linkage']} merges clusters one verified pair at a time, in "
+            "order of similarity; the Spark job finds connected components (single linkage "
+            "only: drop --linkage)"
+        )
+    if settings.get("boilerplate_df", 0) > 0:
+        raise JobError(
+            "--boilerplate-df counts lines over the whole corpus before signing, which "
+            "`mukarrar sign` cannot do one document at a time (drop --boilerplate-df)"
+        )
     if settings["measure"] not in ("jaccard", "containment"):
         raise JobError(f"unknown measure `{settings['measure']}` in mukarrar's settings")
     if settings["representative"] not in ("first", "longest"):
@@ -197,32 +212,137 @@ def read_settings(spark: SparkSession, opts: Options) -> dict[str, Any]:
     return settings
 
 
-# ── similarity, exactly as `Measure::estimate` computes it ───────────────────────────────
+# ── the duplicate rule, exactly as `Settings::linked` and `Settings::similarity` ─────────
+
+# What the rule looks at in each document of a pair: distinct shingles (0 when empty),
+# short or long, the fingerprint of a short text's numbers, a short text's word hashes in
+# order and how many distinct words it has, and the signature.
+RULE_COLUMNS = ("n", "short", "numbers", "w", "d", "sig")
 
 
-def similarity(
-    settings: dict[str, Any], sig_a: Column, n_a: Column, sig_b: Column, n_b: Column
-) -> Column:
-    """The pair's similarity from signatures and shingle counts, in double precision with the
+@dataclass(frozen=True)
+class Side:
+    """One document of a pair: its `RULE_COLUMNS` in a joined row."""
+
+    n: Column
+    short: Column
+    numbers: Column
+    w: Column
+    d: Column
+    sig: Column
+
+    @staticmethod
+    def named(suffix: str) -> "Side":
+        """The side whose columns are `RULE_COLUMNS` with `suffix` (see `rule_columns`)."""
+        return Side(*(F.col(f"{c}{suffix}") for c in RULE_COLUMNS))
+
+
+def rule_columns(by_pos: DataFrame, key: str, suffix: str, *more: str) -> DataFrame:
+    """`by_pos` with `pos` as `key`, the rule's columns renamed for `Side.named(suffix)`, and
+    the `more` columns as they are."""
+    return by_pos.select(
+        F.col("pos").alias(key),
+        *(F.col(c).alias(f"{c}{suffix}") for c in RULE_COLUMNS),
+        *more,
+    )
+
+
+def estimate(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """The measure estimated from signatures and shingle counts, in double precision with the
     same operations, in the same order, as `Measure::estimate`.
 
     Jaccard is the fraction of equal slots. Containment turns it into an intersection size,
     J (|A| + |B|) / (1 + J), over the smaller set, at most 1.
     """
     equal = F.aggregate(
-        F.zip_with(sig_a, sig_b, lambda x, y: F.when(x == y, 1).otherwise(0)),
+        F.zip_with(a.sig, b.sig, lambda x, y: F.when(x == y, 1).otherwise(0)),
         F.lit(0),
         lambda acc, v: acc + v,
     )
-    j = F.when(F.size(sig_a) == 0, F.lit(0.0)).otherwise(
-        equal.cast("double") / F.size(sig_a).cast("double")
+    j = F.when(F.size(a.sig) == 0, F.lit(0.0)).otherwise(
+        equal.cast("double") / F.size(a.sig).cast("double")
     )
     if settings["measure"] == "jaccard":
         return j
-    smaller = F.least(n_a, n_b)
-    inter = j * (n_a.cast("double") + n_b.cast("double")) / (F.lit(1.0) + j)
+    smaller = F.least(a.n, b.n)
+    inter = j * (a.n.cast("double") + b.n.cast("double")) / (F.lit(1.0) + j)
     return F.when(smaller == 0, F.lit(0.0)).otherwise(
         F.least(inter / smaller.cast("double"), F.lit(1.0))
+    )
+
+
+def word_jaccard(a: Side, b: Side) -> Column:
+    """Jaccard similarity of the sets of words of two word-hash sequences (`word_jaccard`):
+    the words they share (`array_intersect` drops repeated ones, as Rust's sort and dedup
+    do) over the distinct words of both, |A| + |B| − |A ∩ B|, as `minhash::jaccard` divides.
+    Each side's distinct word count `d` is counted once per document."""
+    inter = F.size(F.array_intersect(a.w, b.w))
+    union = a.d + b.d - inter
+    return F.when(union == 0, F.lit(0.0)).otherwise(inter.cast("double") / union.cast("double"))
+
+
+def shares_run(wa: Column, wb: Column, need: Column) -> Column:
+    """True when the sequences share a run of `need` (≥ 1, at most either length)
+    consecutive equal words, that is when `longest_common_run(wa, wb) >= need`: the `need`
+    words from some position of the one equal those from some position of the other. Short
+    texts have fewer than `short.words` words, so there are few positions to try; the slices
+    are compared only where their first words are equal."""
+    return F.exists(
+        F.sequence(F.lit(0), F.size(wa) - need),
+        lambda i: F.exists(
+            F.sequence(F.lit(0), F.size(wb) - need),
+            lambda j: (F.get(wa, i) == F.get(wb, j))
+            & (F.slice(wa, i + 1, need) == F.slice(wb, j + 1, need)),
+        ),
+    )
+
+
+def comparable(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """`Settings::comparable`: both non-empty, both short or both long, and two short texts
+    not holding different numbers (when the number check is on)."""
+    c = (a.n > 0) & (b.n > 0) & (a.short == b.short)
+    if settings["short"]["numbers"]:
+        c = c & (~a.short | (a.numbers == 0) | (b.numbers == 0) | (a.numbers == b.numbers))
+    return c
+
+
+def linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """`Settings::linked`: whether the pair are duplicates.
+
+    Long texts: the estimate reaches `threshold`. Short texts: the Jaccard similarity of
+    their word sets reaches `short.threshold`, or (with `short.run_words` > 0) they share a
+    run of at least max(run_words, ⌈run_share × shorter length⌉) consecutive words, the
+    ceiling taken of the same double product as in Rust.
+    """
+    long_ok = estimate(settings, a, b) >= F.lit(float(settings["threshold"]))
+    short = settings["short"]
+    short_ok = word_jaccard(a, b) >= F.lit(float(short["threshold"]))
+    if short["run_words"] > 0:
+        shorter = F.least(F.size(a.w), F.size(b.w))
+        need = F.greatest(
+            F.lit(int(short["run_words"])).cast("long"),
+            F.ceil(F.lit(float(short["run_share"])) * shorter.cast("double")),
+        )
+        # Clamped for the slices' int arguments; a run longer than the shorter text is never
+        # there.
+        within = F.least(need, shorter.cast("long")).cast("int")
+        short_ok = (
+            F.when(short_ok, F.lit(True))
+            .when(need > shorter, F.lit(False))
+            .otherwise(shares_run(a.w, b.w, within))
+        )
+    return (
+        F.when(~comparable(settings, a, b), F.lit(False)).when(a.short, short_ok).otherwise(long_ok)
+    )
+
+
+def similarity(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """`Settings::similarity`, what the report prints: 0 when the pair is not comparable, the
+    Jaccard similarity of the word sets for short texts, the estimate for long ones."""
+    return (
+        F.when(~comparable(settings, a, b), F.lit(0.0))
+        .when(a.short, word_jaccard(a, b))
+        .otherwise(estimate(settings, a, b))
     )
 
 
@@ -466,6 +586,7 @@ class Run:
         piped = keyed.rdd.map(lambda r: r[0]).pipe(command, env=env, checkCode=True)
         signed = self.spark.read.schema(SIGNED_SCHEMA).option("mode", "FAILFAST").json(piped)
         key = F.col("key")
+        words = F.coalesce(F.col("w"), F.array().cast("array<bigint>"))
         return signed.select(
             F.spark_partition_id().alias("part"),
             F.substring_index(key, ":", 1).cast("long").alias("block"),
@@ -477,6 +598,11 @@ class Run:
             "n",
             "chars",
             "empty",
+            # A long text's record has no `w`; a skipped line's has none of these.
+            F.coalesce(F.col("short"), F.lit(False)).alias("short"),
+            F.coalesce(F.col("numbers"), F.lit(0).cast("long")).alias("numbers"),
+            words.alias("w"),
+            F.size(F.array_distinct(words)).alias("d"),
             "b",
             "sig",
             "skipped",
@@ -597,7 +723,7 @@ class Run:
         self.result.stats["skipped"] = skipped
         if skipped:
             opts.log(f"skipped {skipped} invalid records")
-        return docs.select("pos", "id", "n", "chars", "empty", "b", "sig")
+        return docs.select("pos", "id", "chars", "empty", "b", *RULE_COLUMNS)
 
     def renumber(self, docs: DataFrame) -> DataFrame:
         """Positions again, after repeated ids were dropped: each chunk's remaining documents
@@ -609,11 +735,10 @@ class Run:
                 "block",
                 "part",
                 "id",
-                "n",
                 "chars",
                 "empty",
                 "b",
-                "sig",
+                *RULE_COLUMNS,
                 F.monotonically_increasing_id().alias("seq"),
             )
         )
@@ -642,17 +767,22 @@ class Run:
     # ── candidates and verification ──
 
     def verified_edges(self, docs: DataFrame, settings: dict[str, Any]) -> DataFrame:
-        """Pairs of documents that share a bucket and whose similarity reaches the threshold.
+        """Pairs of documents that share a bucket and that `Settings::linked` links.
 
         `cluster` verifies every pair of every bucket, so this does too, with one shortcut
-        that changes nothing: documents with equal signatures and shingle counts ("twins") are
-        similar (1.0) to each other and exactly as similar as each other to everyone else, so
-        each twin links to its class's first document and only that one enters the buckets.
-        The classes are found by two independent 64-bit hashes of (n, sig), and the twin
-        links are verified like every other pair.
+        that changes no component: documents equal in everything the rule looks at (short or
+        long, shingle count, numbers, word sequence and signature: "twins") are linked to each
+        other and exactly as linked to, and as similar to, everyone else, and they have the
+        same band keys. So each twin links to its class's first document and only that one
+        enters the buckets. The classes are found by two independent 64-bit hashes of those
+        columns; every twin link is checked to join two documents that are indeed equal in all
+        of them, and verified with the full rule like every other pair.
         """
         live = docs.where(~F.col("empty")).select(
-            "pos", "b", F.xxhash64("n", "sig").alias("h1"), F.xxhash64("sig", "n").alias("h2")
+            "pos",
+            "b",
+            F.xxhash64("short", "n", "numbers", F.size("w"), "w", "sig").alias("h1"),
+            F.xxhash64("sig", "w", "numbers", "n", "short").alias("h2"),
         )
         # Used twice below, in one query: Spark shuffles for the window once and reuses it.
         tagged = live.select(
@@ -678,29 +808,48 @@ class Run:
             F.explode(F.filter("m", lambda x: x > F.col("a"))).alias("b"),
             F.size("m").alias("size"),
         )
-        # Each pair once, with the largest bucket it came from (for the statistics).
+        # Each pair once, with the largest bucket it came from (for the statistics); twin
+        # links (which never share a bucket: only a class's first document is banded) have
+        # size 0.
         candidates = (
             pairs.union(twins.withColumn("size", F.lit(0)))
             .groupBy("a", "b")
             .agg(F.max("size").alias("size"))
         )
-        sigs = self.by_pos
-        joined = candidates.join(
-            sigs.select(F.col("pos").alias("a"), F.col("n").alias("na"), F.col("sig").alias("sa")),
-            "a",
-        ).join(
-            sigs.select(F.col("pos").alias("b"), F.col("n").alias("nb"), F.col("sig").alias("sb")),
-            "b",
+        joined = candidates.join(rule_columns(self.by_pos, "a", "_a"), "a").join(
+            rule_columns(self.by_pos, "b", "_b"), "b"
         )
-        sim = similarity(settings, F.col("sa"), F.col("na"), F.col("sb"), F.col("nb"))
+        a, b = Side.named("_a"), Side.named("_b")
+        twin = F.col("size") == 0
+        same = (
+            (a.short == b.short)
+            & (a.n == b.n)
+            & (a.numbers == b.numbers)
+            & (a.w == b.w)
+            & (a.sig == b.sig)
+        )
         edges = self.persist(
             joined.select(
-                "a", "b", "size", (sim >= F.lit(float(settings["threshold"]))).alias("kept")
+                "a",
+                "b",
+                "size",
+                linked(settings, a, b).alias("kept"),
+                (twin & ~same).alias("false_twin"),
             )
         )
         counted = edges.agg(
-            F.count(F.lit(1)), F.count(F.when(F.col("kept"), 1)), F.max("size")
+            F.count(F.lit(1)),
+            F.count(F.when(F.col("kept"), 1)),
+            F.max("size"),
+            F.count(F.when(F.col("false_twin"), 1)),
         ).first()
+        if counted[3]:
+            # Two different documents with equal 128-bit hashes: the second was never banded.
+            raise JobError(
+                f"{counted[3]} documents have the twin hashes of a different document (a "
+                "128-bit hash collision): they were not banded, so the clusters could differ "
+                "from those of `cluster`"
+            )
         self.result.stats["candidate_pairs"] = counted[0]
         self.result.stats["verified_pairs"] = counted[1]
         self.result.stats["largest_bucket"] = counted[2] or 0
@@ -729,14 +878,12 @@ class Run:
                 .select("cluster_id", F.col("best.p").alias("rep"))
             )
             member = member.join(longest, "cluster_id")
-        joined = member.join(self.by_pos, "pos").join(
-            self.by_pos.select(
-                F.col("pos").alias("rep"), F.col("n").alias("nr"), F.col("sig").alias("sr")
-            ),
-            "rep",
+        joined = member.join(rule_columns(self.by_pos, "pos", "_m", "id"), "pos").join(
+            rule_columns(self.by_pos, "rep", "_r"), "rep"
         )
+        # As `groups` computes it: the representative first, then the member.
         sim = F.when(F.col("pos") == F.col("rep"), F.lit(1.0)).otherwise(
-            similarity(settings, F.col("sr"), F.col("nr"), F.col("sig"), F.col("n"))
+            similarity(settings, Side.named("_r"), Side.named("_m"))
         )
         rows = joined.select(
             "cluster_id",
@@ -827,6 +974,18 @@ class Run:
             f"{lsh['bands']} bands × {lsh['rows']} rows of {settings['minhash']['num_perm']}, "
             f"representative {settings['representative']}"
         )
+        short = settings["short"]
+        if short["words"] > 0:
+            opts.log(
+                f"short texts (fewer than {short['words']} words): word-set threshold "
+                f"{short['threshold']}"
+                + (
+                    f", or a shared run of {short['run_words']}+ words"
+                    if short["run_words"]
+                    else ""
+                )
+                + (", numbers must agree" if short["numbers"] else "")
+            )
         sc = spark.sparkContext
         own_checkpoints = None
         if opts.checkpoint_dir:
@@ -849,7 +1008,7 @@ class Run:
             # What pairs and members look up by position, shuffled once and kept: the joins
             # on `pos` below then move only the pairs and members.
             self.by_pos = self.persist(
-                docs.select("pos", "id", "n", "chars", "sig").repartition("pos")
+                docs.select("pos", "id", "chars", *RULE_COLUMNS).repartition("pos")
             )
             self.lap("positions")
 

@@ -3,15 +3,16 @@
 
     python contrib/spark/test_equality.py --mukarrar target/release/mukarrar [--shared DIR]
 
-Runs the job in local[2] over the bundled samples, a few thousand documents of the labelled
-dev sets (`DIR/eval/dev`, by default `../shared` next to the repository; generated documents
-when it is absent), a file of awkward records (blank lines, invalid JSON, missing and repeated
-ids, empty texts, exact copies, ids that need CSV quoting) and a Parquet copy of one input, and
-compares every CSV row with those of `mukarrar cluster` given the same flags; it also checks
-that invalid records and repeated ids stop the job where they stop `cluster`. Inputs are read
-in small splits, so documents are signed in several partitions and positions cross split
-boundaries. Exits 1 on the first difference, printing it; `cargo test` runs this when
-MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
+Runs the job in local[2] over the bundled samples, constructed headlines that need every part
+of the short-text rule, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
+default `../shared` next to the repository; generated documents when it is absent), a file of
+awkward records (blank lines, invalid JSON, missing and repeated ids, empty texts, exact
+copies, ids that need CSV quoting) and a Parquet copy of one input, and compares every CSV row
+with those of `mukarrar cluster` given the same flags; it also checks that invalid records and
+repeated ids stop the job where they stop `cluster`, and that the flags the job cannot follow
+are refused. Inputs are read in small splits, so documents are signed in several partitions and
+positions cross split boundaries. Exits 1 on the first difference, printing it; `cargo test`
+runs this when MUKARRAR_SPARK_PYTHON names a Python with pyspark (see contrib/spark/README.md).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -92,11 +94,15 @@ def describe(got: list[list[str]], want: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def generated_docs(n: int, seed: int = 7) -> list[dict]:
-    """Arabic-looking documents, about a third of them edited copies of earlier ones."""
+LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+
+def generated_docs(n: int, seed: int = 7, words: tuple[int, int] = (5, 120)) -> list[dict]:
+    """Arabic-looking documents of `words` words, about a third of them edited copies of
+    earlier ones; some hold numbers."""
     rng = random.Random(seed)
-    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
-    vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 7))) for _ in range(3000)]
+    vocab = ["".join(rng.choice(LETTERS) for _ in range(rng.randint(2, 7))) for _ in range(3000)]
+    vocab += [str(k) for k in range(1, 30)]
     docs: list[dict] = []
     for i in range(n):
         if docs and rng.random() < 0.35:
@@ -107,7 +113,7 @@ def generated_docs(n: int, seed: int = 7) -> list[dict]:
                 base = base[: max(3, int(len(base) * 0.7))]
             text = " ".join(base)
         else:
-            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(5, 120)))
+            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(*words)))
         docs.append({"id": f"g{i}", "text": text})
     return docs
 
@@ -119,13 +125,101 @@ def write_jsonl(path: Path, docs: list[dict]) -> Path:
     return path
 
 
-def first_lines(src: Path, dest: Path, n: int) -> Path:
+def first_lines(src: Path, dest: Path, n: Optional[int] = None) -> Path:
+    """The first `n` lines of a gzip file (all of them without `n`), uncompressed: Spark
+    splits an uncompressed file, not a gzip one."""
     with gzip.open(src, "rt", encoding="utf-8") as f, open(dest, "w", encoding="utf-8") as out:
         for i, line in enumerate(f):
             if i == n:
                 break
             out.write(line)
     return dest
+
+
+def short_texts(dest: Path) -> tuple[Path, list[tuple[str, str, bool]]]:
+    """Headlines that only the whole short-text rule clusters as `cluster` does, and the pairs
+    that `cluster` must put in one cluster (True) or not (False), so that the test checks it
+    still covers each case.
+
+    - Word order: `order-2` has the words of `order-1` with its halves swapped (an equal
+      signature and word set), `order-3` shares a run of 8 words with `order-2` but only 5
+      with `order-1`, and a word-set similarity of 0.62 with both: it joins through the run
+      with `order-2`, which must therefore be banded itself.
+    - Numbers: `numbers-2` has the words of `numbers-1` with its two numbers swapped (an equal
+      signature, different numbers); `numbers-3` is `numbers-2` and one more word.
+    - The run's length: 14 shared words in a row suffice between 20-word texts (⌈0.7 × 20⌉
+      = 14), 13 do not; 7 do not between 11-word texts (⌈0.7 × 11⌉ = 8), 8 do.
+    - Exact copies, which the job collapses, of texts above.
+    """
+    rng = random.Random(5)
+    seen: set[str] = set()
+
+    def fresh(k: int) -> list[str]:
+        out = []
+        while len(out) < k:
+            w = "".join(rng.choice(LETTERS) for _ in range(rng.randint(4, 7)))
+            if w not in seen:
+                seen.add(w)
+                out.append(w)
+        return out
+
+    order = "وزير الخارجية يبحث مع نظيره الفرنسي تطورات الأوضاع في المنطقة".split()
+    numbers = "الحكومة تعلن حزمة جديدة من 3 قرارات و 5 مشاريع في الرياض اليوم".split()
+    swapped = [{"3": "5", "5": "3"}.get(w, w) for w in numbers]
+    twenty, eleven = fresh(20), fresh(11)
+    texts = [
+        ("order-1", order),
+        ("order-2", order[5:] + order[:5]),
+        ("order-3", order[5:] + order[:3] + ["خلال", "اتصال", "هاتفي"]),
+        ("numbers-1", numbers),
+        ("numbers-2", swapped),
+        ("numbers-3", swapped + ["الأحد"]),
+        ("run14-1", twenty),
+        ("run14-2", twenty[:14] + fresh(6)),
+        ("run13", twenty[:13] + fresh(7)),
+        ("run8-1", eleven),
+        ("run8-2", eleven[:8] + fresh(3)),
+        ("run7", eleven[:7] + fresh(4)),
+        ("order-2-copy", None),
+        ("numbers-1-copy", None),
+        ("run14-2-copy", None),
+    ]
+    by_id = dict(texts)
+    lines = []
+    for doc_id, words in texts:
+        words = words or by_id[doc_id.removesuffix("-copy")]
+        lines.append(json.dumps({"id": doc_id, "title": " ".join(words)}, ensure_ascii=False))
+    dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expect = [
+        ("order-1", "order-3", True),
+        ("numbers-2", "numbers-3", True),
+        ("numbers-1", "numbers-2", False),
+        ("numbers-1", "numbers-1-copy", True),
+        ("run14-1", "run14-2", True),
+        ("run14-1", "run13", False),
+        ("run8-1", "run8-2", True),
+        ("run8-1", "run7", False),
+    ]
+    return dest, expect
+
+
+def clusters_of(text: str) -> dict[str, str]:
+    """Each clustered document's cluster id in a CSV report."""
+    return {r[1]: r[0] for r in rows(text)[1:]}
+
+
+def check_cases(name: str, text: str, expect: list[tuple[str, str, bool]]) -> None:
+    """Fails unless `cluster`'s report puts each pair together (True) or not (False)."""
+    where = clusters_of(text)
+    for a, b, together in expect:
+        same = a in where and where.get(a) == where.get(b)
+        if same != together:
+            print(
+                f"FAIL {name}: cluster has {a} and {b} {'apart' if together else 'together'}; "
+                "the test no longer covers that case",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
 
 
 def awkward_records(dest: Path) -> Path:
@@ -179,10 +273,18 @@ class Checker:
         return rows(out.read_text(encoding="utf-8"))
 
     def same(
-        self, name: str, path: Path, flags: list[str], cluster_flags: list[str] = (), **kw
+        self,
+        name: str,
+        path: Path,
+        flags: list[str],
+        cluster_flags: list[str] = (),
+        expect: list[tuple[str, str, bool]] = (),
+        **kw,
     ) -> None:
         started = time.perf_counter()
-        want = rows(cluster_csv(self.binary, path, [*flags, *cluster_flags]))
+        text = cluster_csv(self.binary, path, [*flags, *cluster_flags])
+        check_cases(name, text, expect)
+        want = rows(text)
         inputs = kw.pop("inputs", [path])
         got = self.job(inputs, flags, **kw)
         if got != want:
@@ -192,6 +294,19 @@ class Checker:
         print(
             f"ok   {name}: {len(want) - 1} rows, {clusters} clusters ({time.perf_counter() - started:.1f}s)"
         )
+
+    def refuses(self, name: str, flags: list[str], words: str) -> None:
+        """The job refuses `flags` (which `cluster` accepts) with a message holding `words`."""
+        try:
+            self.job([REPO / "samples" / "headlines.jsonl"], flags)
+        except job.JobError as e:
+            if words not in str(e):
+                print(f"FAIL {name}: job says\n  {e}", file=sys.stderr)
+                raise SystemExit(1)
+            print(f"ok   {name}: {e}")
+            return
+        print(f"FAIL {name}: the job accepted {flags}", file=sys.stderr)
+        raise SystemExit(1)
 
     def fails_like_cluster(self, name: str, path: Path, flags: list[str]) -> None:
         want = cluster_error(self.binary, path, flags)
@@ -247,25 +362,44 @@ def main() -> int:
             REPO / "samples" / "labelled.jsonl",
             ["--measure", "containment", "--representative", "longest", "--threshold", "0.6"],
         )
+        check.same(
+            "samples/headlines.jsonl, defaults (two headlines linked by a shared run only)",
+            REPO / "samples" / "headlines.jsonl",
+            [],
+            expect=[("seed-similar-01", "seed-similar-02", True)],
+        )
+        short, expect = short_texts(work / "short.jsonl")
+        check.same(
+            "short texts: word order, numbers, run lengths, copies", short, [], expect=expect
+        )
 
         dev = Path(a.shared) / "eval" / "dev"
         if (dev / "articles.jsonl.gz").exists():
             articles = first_lines(dev / "articles.jsonl.gz", work / "articles.jsonl", CORPUS_DOCS)
-            headlines = first_lines(
-                dev / "headlines.jsonl.gz", work / "headlines.jsonl", CORPUS_DOCS
-            )
+            headlines = first_lines(dev / "headlines.jsonl.gz", work / "headlines.jsonl")
             source = "dev sets"
         else:
             articles = write_jsonl(work / "articles.jsonl", generated_docs(CORPUS_DOCS))
-            headlines = write_jsonl(work / "headlines.jsonl", generated_docs(CORPUS_DOCS, seed=11))
+            headlines = write_jsonl(
+                work / "headlines.jsonl", generated_docs(CORPUS_DOCS, seed=11, words=(4, 30))
+            )
             source = "generated"
+        with open(headlines, encoding="utf-8") as f:
+            n_headlines = sum(1 for _ in f)
         # Spark's defaults: adaptive query execution on (the other runs turn it off, which
         # makes small runs quicker).
         spark.conf.set("spark.sql.adaptive.enabled", "true")
         check.same(f"{CORPUS_DOCS} articles ({source}), defaults, adaptive", articles, [])
         spark.conf.set("spark.sql.adaptive.enabled", "false")
+        check.same(f"{n_headlines} headlines ({source}), defaults", headlines, [])
         check.same(
-            f"{CORPUS_DOCS} headlines ({source}), char shingles, containment, longest, singletons",
+            f"{n_headlines} headlines ({source}), --ignore-numbers, longest",
+            headlines,
+            ["--ignore-numbers", "--representative", "longest"],
+        )
+        check.same(
+            f"{n_headlines} headlines ({source}), char shingles, containment, longest, 160 "
+            "slots, singletons",
             headlines,
             [
                 "--shingle",
@@ -282,6 +416,15 @@ def main() -> int:
             cluster_flags=["--include-singletons"],
             include_singletons=True,
         )
+        check.same(
+            f"{n_headlines} headlines ({source}), --short-words 0 (every text long)",
+            headlines,
+            ["--short-words", "0", "--threshold", "0.5"],
+        )
+        check.refuses(
+            "--linkage representative is refused", ["--linkage", "representative"], "linkage"
+        )
+        check.refuses("--boilerplate-df is refused", ["--boilerplate-df", "3"], "boilerplate")
 
         awkward = awkward_records(work / "awkward.jsonl")
         check.same(
