@@ -519,22 +519,36 @@ fn newer_formats_are_refused_and_say_so() {
     run(&["index", "create", s(&db)]);
     run(&["index", "add", s(&db), s(&input)]);
 
+    let current = mukarrar::index::FORMAT_VERSION;
+    let oldest = mukarrar::index::OLDEST_SUPPORTED;
+    let newer = (current + 1).to_string();
+
     // A newer format that this version may still read: reads work, writes do not.
-    set_meta(&db, "format_version", "2");
+    set_meta(&db, "format_version", &newer);
     run(&["index", "stats", s(&db)]);
     run(&["index", "export", s(&db), "--format", "csv"]);
     let err = fails(&["index", "add", s(&db), s(&input)]);
-    assert!(err.contains("writes only format 1"), "{err}");
+    assert!(
+        err.contains(&format!("writes only format {current}")),
+        "{err}"
+    );
 
     // A newer format that this version cannot read.
-    set_meta(&db, "oldest_supported", "2");
+    set_meta(&db, "oldest_supported", &newer);
     let err = fails(&["index", "stats", s(&db)]);
     assert!(err.contains("newer mukarrar"), "{err}");
     assert!(err.contains("upgrade mukarrar"), "{err}");
 
-    // Settings edited by hand no longer match their hash.
+    // An older format than this version reads.
     set_meta(&db, "oldest_supported", "1");
-    set_meta(&db, "format_version", "1");
+    set_meta(&db, "format_version", &(oldest - 1).to_string());
+    let err = fails(&["index", "stats", s(&db)]);
+    assert!(err.contains("no longer reads"), "{err}");
+    assert!(err.contains("mukarrar index create"), "{err}");
+
+    // Settings edited by hand no longer match their hash.
+    set_meta(&db, "oldest_supported", &oldest.to_string());
+    set_meta(&db, "format_version", &current.to_string());
     let conn = rusqlite::Connection::open(&db).unwrap();
     let stored = format!("\"threshold\":{}", mukarrar::settings::DEFAULT_THRESHOLD);
     let edited = conn
@@ -556,6 +570,89 @@ fn newer_formats_are_refused_and_say_so() {
     drop(conn);
     let err = fails(&["index", "stats", s(&db)]);
     assert!(err.contains("does not match its hash"), "{err}");
+}
+
+/// (documents whose keys are in `bands`, in `bands_recent`)
+fn key_tables(db: &std::path::Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let count = |table: &str| -> i64 {
+        conn.query_row(
+            &format!("SELECT count(DISTINCT pos) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    (count("bands"), count("bands_recent"))
+}
+
+#[test]
+fn small_adds_keep_their_keys_aside_until_they_are_merged_and_match_through_both() {
+    let dir = TempDir::new().unwrap();
+    let settings = ["--normalize", "none", "--threshold", "0.3"];
+    let lines = corpus(600, 11);
+    let all = dir.path().join("all.jsonl");
+    write_lines(&all, &lines);
+    let db = dir.path().join("index.db");
+    let mut create = vec!["index", "create", s(&db)];
+    create.extend_from_slice(&settings);
+    run(&create);
+    let first = dir.path().join("first.jsonl");
+    write_lines(&first, &lines[..400]);
+    run(&["index", "add", s(&db), s(&first), "--format", "csv"]);
+    assert_eq!(
+        key_tables(&db),
+        (400, 0),
+        "a first add into an empty index is merged"
+    );
+
+    // Slices of 10: kept in `bands_recent` until they cover more than an eighth of the 400
+    // positions in `bands` (50), then merged with the sixth slice.
+    let mut seen_recent = false;
+    let mut merged = false;
+    for (n, chunk) in lines[400..].chunks(10).enumerate() {
+        let slice = dir.path().join(format!("slice-{n}.jsonl"));
+        write_lines(&slice, chunk);
+        run(&["index", "add", s(&db), s(&slice), "--format", "csv"]);
+        let (main, recent) = key_tables(&db);
+        assert_eq!(main + recent, 400 + 10 * (n as i64 + 1), "slice {n}");
+        if n < 5 {
+            assert_eq!((main, recent), (400, 10 * (n as i64 + 1)), "slice {n}");
+        }
+        seen_recent |= recent > 0;
+        merged |= main > 400;
+    }
+    assert!(seen_recent && merged);
+    let mut cluster = vec!["cluster", s(&all), "--format", "csv"];
+    cluster.extend_from_slice(&settings);
+    assert_eq!(
+        run(&["index", "export", s(&db), "--format", "csv"]),
+        run(&cluster),
+        "matches found through both key tables give the clusters of one run"
+    );
+
+    // Removing documents whose keys are in either table leaves no key of theirs behind.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let in_recent: String = conn
+        .query_row(
+            "SELECT d.id FROM documents d WHERE d.pos IN (SELECT pos FROM bands_recent) LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let in_main: String = conn
+        .query_row(
+            "SELECT d.id FROM documents d WHERE d.pos IN (SELECT pos FROM bands) LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    let (main, recent) = key_tables(&db);
+    run(&["index", "remove", s(&db), &in_recent, &in_main]);
+    assert_eq!(key_tables(&db), (main - 1, recent - 1));
+    let stats: Value = json(&run(&["index", "stats", s(&db), "--format", "json"]));
+    assert_eq!(stats["documents"], 598, "{stats}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::remove::{cluster_size, remove_positions, upsert_cluster};
-use super::schema::NOW;
+use super::schema::{self, NOW};
 use super::store::{self, Row};
 use super::Index;
 use crate::cluster;
@@ -493,6 +493,7 @@ impl Index {
                 } else if in_batch == batch_size || done {
                     let started = Instant::now();
                     store::set_next_pos(conn, state.next_pos).map_err(sql)?;
+                    store::settle_band_keys(conn, state.next_pos).map_err(sql)?;
                     conn.execute(
                         &format!(
                             "INSERT INTO batches (id, committed, documents, skipped, replaced, \
@@ -622,8 +623,7 @@ impl Index {
              source, preview, fields, short, numbers, words) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, {NOW}), ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
         ))?;
-        let mut insert_key =
-            conn.prepare_cached("INSERT INTO bands (band, key, pos) VALUES (?1, ?2, ?3)")?;
+        let mut insert_key = conn.prepare_cached(schema::INSERT_BAND_KEY)?;
         for (i, d) in new.iter().enumerate() {
             let pos = first + i as u64;
             insert_doc.execute(params![
@@ -1088,7 +1088,7 @@ fn plan(
         })
         .collect();
     keys.par_sort_unstable();
-    let mut lookup = conn.prepare_cached("SELECT pos FROM bands WHERE band = ?1 AND key = ?2")?;
+    let mut lookup = conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
     let mut pairs: Vec<(u32, u64)> = Vec::new();
     let mut found: Vec<u64> = Vec::new();
     let mut last: Option<(u32, u64)> = None;

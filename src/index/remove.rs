@@ -136,6 +136,8 @@ pub(super) fn remove_positions(
     let mut affected = BTreeSet::new();
     let mut delete_key =
         conn.prepare_cached("DELETE FROM bands WHERE band = ?1 AND key = ?2 AND pos = ?3")?;
+    let mut delete_recent_key =
+        conn.prepare_cached("DELETE FROM bands_recent WHERE band = ?1 AND key = ?2 AND pos = ?3")?;
     let mut delete_doc = conn.prepare_cached("DELETE FROM documents WHERE pos = ?1")?;
     for &pos in positions {
         let Some(row) = store::document(conn, pos, k)? else {
@@ -144,7 +146,9 @@ pub(super) fn remove_positions(
         if !row.traits.is_empty() {
             for band in 0..lsh.bands {
                 let key = lsh.band_key(&row.signature, band) as i64;
-                delete_key.execute(params![band as i64, key, pos as i64])?;
+                if delete_key.execute(params![band as i64, key, pos as i64])? == 0 {
+                    delete_recent_key.execute(params![band as i64, key, pos as i64])?;
+                }
             }
         }
         delete_doc.execute([pos as i64])?;

@@ -5,11 +5,13 @@
 //! be read.
 
 /// The format this version of mukarrar writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The oldest format this version of mukarrar reads. A file also records the oldest version
 /// that can read *it*, so a newer mukarrar can say when an older one may still open its files.
-pub const OLDEST_SUPPORTED: u32 = 1;
+///
+/// Format 1 kept every band key in `bands`; format 2 keeps the newest in `bands_recent`.
+pub const OLDEST_SUPPORTED: u32 = 2;
 
 /// SQLite's `application_id` of an index ("mkrr"), so `file(1)` and mukarrar can tell an
 /// index from any other SQLite database.
@@ -21,6 +23,12 @@ pub const APPLICATION: &str = "mukarrar index";
 /// The tables. Positions (`pos`) are assigned in the order documents are added and never
 /// reused; a cluster's id is the position of a document (its oldest member when it formed),
 /// and a document in no cluster has its own position as cluster id.
+///
+/// A document's band keys are in `bands` or in `bands_recent`, never both; lookups read both.
+/// New keys go to `bands_recent`, which stays small, so that the hash-ordered inserts of an
+/// add touch few pages however large the index; when it holds the keys of more than an
+/// eighth as many positions as `bands`, a commit moves them all into `bands` in key order
+/// ([`RECENT_SHARE`]; meta `bands_merged_below` is the position below which keys were merged).
 pub const SCHEMA: &str = "
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -53,6 +61,13 @@ CREATE TABLE bands (
     PRIMARY KEY (band, key, pos)
 ) WITHOUT ROWID;
 
+CREATE TABLE bands_recent (
+    band INTEGER NOT NULL,
+    key  INTEGER NOT NULL,
+    pos  INTEGER NOT NULL,
+    PRIMARY KEY (band, key, pos)
+) WITHOUT ROWID;
+
 CREATE TABLE clusters (
     id             INTEGER PRIMARY KEY,
     size           INTEGER NOT NULL,
@@ -71,6 +86,17 @@ CREATE TABLE batches (
     inputs    TEXT NOT NULL
 );
 ";
+
+/// `bands_recent` is merged into `bands` once it covers more than 1 / `RECENT_SHARE` of the
+/// positions that `bands` covers.
+pub const RECENT_SHARE: u64 = 8;
+
+/// Looks up the positions of one (band, key) in both band-key tables.
+pub const LOOKUP_BAND_KEY: &str = "SELECT pos FROM bands WHERE band = ?1 AND key = ?2 \
+     UNION ALL SELECT pos FROM bands_recent WHERE band = ?1 AND key = ?2";
+
+/// Stores one band key of a new document.
+pub const INSERT_BAND_KEY: &str = "INSERT INTO bands_recent (band, key, pos) VALUES (?1, ?2, ?3)";
 
 /// SQLite's clock as an ISO 8601 UTC timestamp with milliseconds.
 pub const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";

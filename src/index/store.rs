@@ -24,7 +24,7 @@ pub(super) fn initialize(conn: &Connection, settings: &Settings) -> rusqlite::Re
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(schema::SCHEMA)?;
     let json = serde_json::to_string(settings).expect("settings serialize");
-    let rows: [(&str, String); 7] = [
+    let rows: [(&str, String); 8] = [
         ("application", schema::APPLICATION.into()),
         ("format_version", schema::FORMAT_VERSION.to_string()),
         ("oldest_supported", schema::OLDEST_SUPPORTED.to_string()),
@@ -32,6 +32,7 @@ pub(super) fn initialize(conn: &Connection, settings: &Settings) -> rusqlite::Re
         ("settings", json),
         ("mukarrar_version", env!("CARGO_PKG_VERSION").into()),
         ("next_pos", "0".into()),
+        ("bands_merged_below", "0".into()),
     ];
     for (key, value) in rows {
         conn.execute(
@@ -100,6 +101,41 @@ pub(super) fn set_next_pos(conn: &Connection, pos: u64) -> rusqlite::Result<()> 
         [pos.to_string()],
     )?;
     Ok(())
+}
+
+/// Before a commit (inside its transaction), with `next` the index's next free position:
+/// moves every key of `bands_recent` into `bands` when the recent keys cover more than
+/// 1 / [`schema::RECENT_SHARE`] of the positions that `bands` covers. Returns whether it did.
+///
+/// The keys move in key order, so each page of `bands` is written once however many keys
+/// land on it; between merges an add writes only to the small table.
+pub(super) fn settle_band_keys(conn: &Connection, next: u64) -> rusqlite::Result<bool> {
+    let below: String = conn.query_row(
+        "SELECT value FROM meta WHERE key = 'bands_merged_below'",
+        [],
+        |r| r.get(0),
+    )?;
+    let below: u64 = below.parse().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(
+            0,
+            "bands_merged_below".into(),
+            rusqlite::types::Type::Text,
+        )
+    })?;
+    let recent = next.saturating_sub(below);
+    if recent == 0 || recent.saturating_mul(schema::RECENT_SHARE) <= below {
+        return Ok(false);
+    }
+    conn.execute_batch(
+        "INSERT INTO bands (band, key, pos) \
+         SELECT band, key, pos FROM bands_recent ORDER BY band, key, pos; \
+         DELETE FROM bands_recent;",
+    )?;
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'bands_merged_below'",
+        [next.to_string()],
+    )?;
+    Ok(true)
 }
 
 /// A short text's word hashes as stored: little-endian `u64`s.
@@ -278,7 +314,9 @@ pub(super) fn stats(
         clustered: clustered as u64,
         duplicates: (clustered - clusters) as u64,
         largest_cluster: largest as u64,
-        band_keys: count("SELECT count(*) FROM bands")?,
+        band_keys: count(
+            "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_recent)",
+        )?,
         batches: count("SELECT count(*) FROM batches")?,
         last_commit: conn.query_row("SELECT max(committed) FROM batches", [], |r| r.get(0))?,
         first_seen: match first_seen {

@@ -13,7 +13,7 @@
 
 use rusqlite::params;
 
-use super::schema::NOW;
+use super::schema::{self, NOW};
 use super::store;
 use super::Index;
 use crate::error::Result;
@@ -48,9 +48,7 @@ impl Index {
         }
         let params = self.settings.lsh;
         let k = self.settings.minhash.num_perm;
-        let mut lookup = self
-            .conn
-            .prepare_cached("SELECT pos FROM bands WHERE band = ?1 AND key = ?2")?;
+        let mut lookup = self.conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
         let mut found: Vec<u64> = Vec::new();
         for band in 0..params.bands {
             let key = params.band_key(doc.sig, band);
@@ -212,9 +210,7 @@ impl Appender {
             ])?;
             if !s.traits.is_empty() {
                 let params = index.settings.lsh;
-                let mut insert_key = index
-                    .conn
-                    .prepare_cached("INSERT INTO bands (band, key, pos) VALUES (?1, ?2, ?3)")?;
+                let mut insert_key = index.conn.prepare_cached(schema::INSERT_BAND_KEY)?;
                 for band in 0..params.bands {
                     let key = params.band_key(s.sig, band);
                     insert_key.execute(params![band as i64, key as i64, position as i64])?;
@@ -245,6 +241,7 @@ impl Appender {
                 .max(next_position)
                 .max(self.last_pos.map_or(0, |p| p + 1));
             store::set_next_pos(&index.conn, next)?;
+            store::settle_band_keys(&index.conn, next)?;
             index.conn.execute(
                 &format!(
                     "INSERT INTO batches (id, committed, documents, skipped, replaced, inputs) \
