@@ -3,8 +3,8 @@
 //!
 //! It needs a Python with pyspark and Java 17, so it runs when `MUKARRAR_SPARK_PYTHON` names
 //! that Python (`.ci/run` creates one in `.venv-spark`) and says it was skipped otherwise.
-//! `MUKARRAR_SPARK_BIN` chooses the binary under test (`.ci/run` gives the release build);
-//! by default it is the one `cargo test` built.
+//! `MUKARRAR_SPARK_BIN` chooses the binary under test (a release build runs it faster); by
+//! default it is the one `cargo test` built.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
