@@ -165,6 +165,22 @@ impl Input {
     }
 }
 
+/// The names of `inputs` (for messages) and all their documents in order, each with the
+/// position of its input in `inputs` (an index into the names).
+pub(crate) fn numbered(
+    inputs: Vec<Input>,
+) -> (
+    Vec<String>,
+    impl Iterator<Item = (usize, Result<Document>)> + Send,
+) {
+    let names = inputs.iter().map(|i| i.name.clone()).collect();
+    let docs = inputs
+        .into_iter()
+        .enumerate()
+        .flat_map(|(n, input)| input.docs.map(move |d| (n, d)));
+    (names, docs)
+}
+
 /// Reads every document of `inputs`, in order, then clusters them.
 ///
 /// Record errors stop the run unless `options.skip_invalid` is set; a repeated id is a record
@@ -190,7 +206,7 @@ pub fn run(
     let mut skipped = 0usize;
     let boilerplate = settings.boilerplate_df > 0;
     let mut pending: Vec<Vec<String>> = Vec::new();
-    let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
+    let (names, all) = numbered(inputs);
     let names = &names;
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = sync_channel::<Result<Vec<(Document, usize)>>>(4);
@@ -200,12 +216,8 @@ pub fn run(
                 let mut seen: HashMap<String, Location> = HashMap::new();
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut skipped = 0usize;
-                let all = inputs
-                    .into_iter()
-                    .enumerate()
-                    .flat_map(|(n, input)| input.docs.map(move |d| d.map(|d| (d, n))));
-                for item in all {
-                    let checked = item.and_then(|(doc, n)| {
+                for (n, item) in all {
+                    let checked = item.and_then(|doc| {
                         let here = Location::line(names[n].as_str(), doc.line);
                         match seen.get(&doc.id) {
                             Some(first) => Err(Error::Record {

@@ -2,21 +2,12 @@
 //! written per test.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-fn mukarrar() -> Command {
-    Command::cargo_bin("mukarrar").unwrap()
-}
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
+mod support;
+use support::{mukarrar, sample, write};
 
 /// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.
 fn rows(csv: &str) -> Vec<(String, String, f64, bool)> {
@@ -53,12 +44,6 @@ fn run_csv(args: &[&str]) -> String {
         .stdout
         .clone();
     String::from_utf8(out).unwrap()
-}
-
-fn write(dir: &TempDir, name: &str, content: &str) -> String {
-    let p = dir.path().join(name);
-    fs::write(&p, content).unwrap();
-    p.to_string_lossy().into_owned()
 }
 
 #[test]

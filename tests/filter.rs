@@ -2,7 +2,7 @@
 //! document is a duplicate exactly when an earlier member of its `cluster` group is an LSH
 //! candidate of it and linked to it; and the window forgets what it should.
 
-mod index_support;
+mod support;
 
 use std::io::Cursor;
 use std::sync::atomic::AtomicBool;
@@ -73,7 +73,7 @@ fn samples() -> Vec<String> {
     ["labelled.jsonl", "headlines.jsonl"]
         .iter()
         .flat_map(|name| {
-            std::fs::read_to_string(index_support::sample(name))
+            std::fs::read_to_string(support::sample(name))
                 .unwrap()
                 .lines()
                 .map(String::from)
@@ -220,7 +220,7 @@ fn decisions_equal_cluster_on_the_samples() {
 #[test]
 fn decisions_equal_cluster_on_generated_documents() {
     let mut lines = samples();
-    lines.extend(index_support::corpus(1500, 7));
+    lines.extend(support::corpus(1500, 7));
     let c = check_equals_cluster(&lines, &Settings::default());
     assert!(c.duplicates > 300, "{}", c.duplicates);
     // The generator writes documents made of halves of two stories: some link stories that
@@ -231,7 +231,7 @@ fn decisions_equal_cluster_on_generated_documents() {
 #[test]
 fn decisions_equal_cluster_under_other_settings() {
     let mut lines = samples();
-    lines.extend(index_support::corpus(400, 11));
+    lines.extend(support::corpus(400, 11));
     let mut chars = Settings {
         threshold: 0.5,
         shingle: ShingleConfig {
@@ -369,7 +369,7 @@ fn a_document_without_a_date_is_an_invalid_record() {
 
 #[test]
 fn a_raised_stop_flag_decides_nothing_more() {
-    let lines = index_support::corpus(50, 3);
+    let lines = support::corpus(50, 3);
     let mut out = Vec::new();
     let stats = filter::run(
         vec![input(&lines, true, &[])],

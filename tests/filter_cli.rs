@@ -1,15 +1,15 @@
 //! `mukarrar filter` on the command line: what it writes where, pipe manners (a closed
 //! stdout, SIGINT and SIGTERM, a live feed), invalid records, and the index.
 
-mod index_support;
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use index_support::{bin, fails, mukarrar, run, s, sample, write_lines};
 use serde_json::Value;
+use support::{bin, fails, mukarrar, run, s, sample, write_lines};
 
 fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
@@ -70,7 +70,7 @@ fn samples_keep_one_document_per_cluster() {
         .map(|l| json(l)["id"].as_str().unwrap().to_string())
         .collect();
     // Every member of a cluster but its first is left out (the samples bridge no clusters).
-    for members in index_support::clusters(&clusters).values() {
+    for members in support::clusters(&clusters).values() {
         let in_kept = members.iter().filter(|m| kept.contains(m)).count();
         assert_eq!(in_kept, 1, "{members:?}");
     }
@@ -136,7 +136,7 @@ fn an_invalid_line_stops_the_run_unless_skipped() {
 fn a_closed_stdout_ends_the_run_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("feed.jsonl");
-    write_lines(&input, &index_support::corpus(4000, 5));
+    write_lines(&input, &support::corpus(4000, 5));
     let mut child = Command::new(bin())
         .args(["filter", s(&input)])
         .stdout(Stdio::piped())
@@ -282,9 +282,9 @@ fn the_index_is_checked_and_grows_by_first_seen_documents() {
         .collect();
     assert_eq!(first_seen.len(), 30);
     // The index holds exactly the first-seen documents, at their input positions.
-    let stored = index_support::stored_ids(&db);
+    let stored = support::stored_ids(&db);
     assert_eq!(stored, first_seen);
-    assert_eq!(index_support::integrity(&db), "ok");
+    assert_eq!(support::integrity(&db), "ok");
 
     // Fed again, every document repeats an indexed one: a first-seen one itself, a duplicate
     // the one it repeated; the stories keep their ids.
@@ -310,7 +310,7 @@ fn the_index_is_checked_and_grows_by_first_seen_documents() {
     .unwrap();
     let out = run(&["filter", s(&new), "--db", s(&db), "--add", "--annotate"]);
     assert_eq!(json(out.trim_end())["cluster_id"], 45);
-    assert_eq!(index_support::stored_ids(&db).len(), 31);
+    assert_eq!(support::stored_ids(&db).len(), 31);
 
     // Signature flags must agree with the index's.
     let err = fails(&["filter", s(&input), "--db", s(&db), "--threshold", "0.9"]);
@@ -335,7 +335,7 @@ fn a_killed_run_keeps_the_committed_batches() {
         "--annotate",
     ]);
     let mut first_seen = Vec::new();
-    for line in index_support::corpus(25, 9) {
+    for line in support::corpus(25, 9) {
         let doc = json(&line);
         feed.send(doc["id"].as_str().unwrap(), doc["text"].as_str().unwrap());
         let out = json(&feed.next());
@@ -347,8 +347,8 @@ fn a_killed_run_keeps_the_committed_batches() {
     feed.child.wait().unwrap();
     // Whole batches of ten records were committed (more if the feed idled for a second
     // between documents); the rest died with the process.
-    let stored = index_support::stored_ids(&db);
-    assert_eq!(index_support::integrity(&db), "ok");
+    let stored = support::stored_ids(&db);
+    assert_eq!(support::integrity(&db), "ok");
     // The first two batches covered records g00000 to g00019.
     let committed_by_count = first_seen
         .iter()

@@ -1,12 +1,12 @@
 //! `mukarrar index`: incremental adds give `cluster`'s clusters, ids stay stable, merges and
 //! splits are reported, and bad files or settings are refused with a way out.
 
-mod index_support;
+mod support;
 
 use std::fs;
 
-use index_support::*;
 use serde_json::Value;
+use support::*;
 use tempfile::TempDir;
 
 /// Adds `lines` to a new index in `slices` slices and checks that export equals one `cluster`

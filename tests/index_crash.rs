@@ -2,7 +2,7 @@
 //! random moments leaves the index as of its last commit, and a reader working while a writer
 //! adds sees one committed state at a time.
 
-mod index_support;
+mod support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use index_support::*;
+use support::*;
 use tempfile::TempDir;
 
 const BATCH: usize = 25;

@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use mukarrar::cluster;
 use mukarrar::lsh::Bucket;
 use mukarrar::pipeline::Settings;
@@ -18,21 +16,8 @@ use mukarrar::settings::Signed;
 use mukarrar::sign::{SignedDoc, SkipReason, SkippedLine};
 use tempfile::TempDir;
 
-fn mukarrar() -> Command {
-    Command::cargo_bin("mukarrar").unwrap()
-}
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
-
-fn write(dir: &TempDir, name: &str, content: &str) -> String {
-    let p = dir.path().join(name);
-    fs::write(&p, content).unwrap();
-    p.to_string_lossy().into_owned()
-}
+mod support;
+use support::{mukarrar, sample, write};
 
 fn stdout(args: &[&str]) -> String {
     let out = mukarrar()

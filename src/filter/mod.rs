@@ -47,7 +47,7 @@ use crate::cluster::Verify;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 use crate::index::{Appender, Index, IndexMatch, Unmatched};
-use crate::pipeline::{Input, Scratch, Settings, Signer};
+use crate::pipeline::{numbered, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
 use crate::settings::{Linkage, Signed, Traits};
 
@@ -447,8 +447,8 @@ pub fn run(
         }
         engine.align(index.next_position()?);
     }
-    let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
-    let rx = spawn_reader(inputs)?;
+    let (names, docs) = numbered(inputs);
+    let rx = spawn_reader(docs)?;
     let signer = Signer::new(settings);
     let exact = settings.verify == Verify::Exact;
     let mut state = State {
@@ -510,16 +510,14 @@ fn gather(rx: &Receiver<Item>, batch: &mut Vec<Item>, input_done: &mut bool) {
     }
 }
 
-fn spawn_reader(inputs: Vec<Input>) -> Result<Receiver<Item>> {
+fn spawn_reader(docs: impl Iterator<Item = Item> + Send + 'static) -> Result<Receiver<Item>> {
     let (tx, rx) = sync_channel::<Item>(4 * BATCH);
     std::thread::Builder::new()
         .name("mukarrar-read".into())
         .spawn(move || {
-            for (n, input) in inputs.into_iter().enumerate() {
-                for item in input.docs {
-                    if tx.send((n, item)).is_err() {
-                        return;
-                    }
+            for item in docs {
+                if tx.send(item).is_err() {
+                    return;
                 }
             }
         })

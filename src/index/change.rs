@@ -25,8 +25,9 @@ use crate::cluster;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 use crate::lsh;
-use crate::pipeline::{preview, Input, Scratch, Settings, Signer};
+use crate::pipeline::{numbered, preview, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
+use crate::report::text::MemberLine;
 use crate::report::{self, Format, Params, Report};
 use crate::settings::{Signed, Traits};
 
@@ -303,18 +304,19 @@ impl Change {
             }
             writeln!(out)?;
             for m in &c.members {
-                let mark = if m.is_representative { '*' } else { ' ' };
-                let new = if m.new { '+' } else { ' ' };
-                let preview = if m.empty {
-                    "(empty after normalization)"
-                } else {
-                    &m.preview
+                let marks = match (m.is_representative, m.new) {
+                    (true, true) => "*+",
+                    (true, false) => "* ",
+                    (false, true) => " +",
+                    (false, false) => "  ",
                 };
-                writeln!(
-                    out,
-                    "  {mark}{new} {:<width$}  {:.3}  {}",
-                    m.id, m.similarity, preview
-                )?;
+                let line = MemberLine {
+                    id: &m.id,
+                    similarity: m.similarity,
+                    preview: &m.preview,
+                    empty: m.empty,
+                };
+                line.write(out, marks, width)?;
             }
         }
         if self.clusters.is_empty() {
@@ -435,14 +437,10 @@ impl Index {
             Some(d) => Some(self.timestamp(d)?),
             None => None,
         };
-        let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
+        let (names, mut docs) = numbered(inputs);
         let signer = Signer::new(&self.settings);
         let batch_size = options.batch_size.unwrap_or(usize::MAX).max(1);
         let mut state = RunState::default();
-        let mut docs = inputs
-            .into_iter()
-            .enumerate()
-            .flat_map(|(n, input)| input.docs.map(move |d| (n, d)));
         let conn = &self.conn;
         let path = &self.path;
         let sql = |e: rusqlite::Error| super::sqlite(path, e);
@@ -789,13 +787,9 @@ impl Index {
         options: &AddOptions,
         progress: &dyn Progress,
     ) -> Result<Change> {
-        let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
+        let (names, mut docs) = numbered(inputs);
         let signer = Signer::new(&self.settings);
         let mut state = RunState::default();
-        let mut docs = inputs
-            .into_iter()
-            .enumerate()
-            .flat_map(|(n, input)| input.docs.map(move |d| (n, d)));
         let conn = &self.conn;
         conn.execute_batch("BEGIN DEFERRED")
             .map_err(|e| self.sql(e))?;

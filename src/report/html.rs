@@ -703,6 +703,12 @@ fn grid(h: &mut String, pw: f64, ph: f64) {
             TOP + ph + 14.0
         );
     }
+    axis_lines(h);
+}
+
+/// The left and bottom edges of the plot area.
+fn axis_lines(h: &mut String) {
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let _ = write!(
         h,
         "<path class=\"axis\" d=\"M{LEFT},{TOP} L{LEFT},{:.1} L{:.1},{:.1}\"/>",
@@ -815,13 +821,7 @@ fn histogram(h: &mut String, report: &Report) {
             TOP + ph + 14.0
         );
     }
-    let _ = write!(
-        h,
-        "<path class=\"axis\" d=\"M{LEFT},{TOP} L{LEFT},{:.1} L{:.1},{:.1}\"/>",
-        TOP + ph,
-        LEFT + pw,
-        TOP + ph
-    );
+    axis_lines(h);
     axis_labels(h, "حجم المجموعة", "عدد المجموعات");
     h.push_str("</svg><figcaption>توزيع أحجام المجموعات");
     if singletons > 0 {

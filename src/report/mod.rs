@@ -5,7 +5,7 @@
 
 mod csv;
 pub mod html;
-mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::io::{self, Write};

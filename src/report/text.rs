@@ -4,6 +4,31 @@ use std::io::{self, Write};
 
 use super::Report;
 
+/// One member of a cluster as a line of a text report.
+pub(crate) struct MemberLine<'a> {
+    pub id: &'a str,
+    pub similarity: f64,
+    pub preview: &'a str,
+    /// Empty after normalization: said instead of the (blank) preview.
+    pub empty: bool,
+}
+
+impl MemberLine<'_> {
+    /// Writes `  MARKS ID  SIMILARITY  FIRST WORDS`, the id padded to `width`.
+    pub(crate) fn write(&self, out: &mut dyn Write, marks: &str, width: usize) -> io::Result<()> {
+        let preview = if self.empty {
+            "(empty after normalization)"
+        } else {
+            self.preview
+        };
+        writeln!(
+            out,
+            "  {marks} {:<width$}  {:.3}  {}",
+            self.id, self.similarity, preview
+        )
+    }
+}
+
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let width = report
         .clusters
@@ -19,17 +44,14 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let noun = if c.size == 1 { "document" } else { "documents" };
         writeln!(out, "cluster {} ({} {noun})", c.id, c.size)?;
         for m in &c.members {
-            let mark = if m.is_representative { '*' } else { ' ' };
-            let preview = if m.empty {
-                "(empty after normalization)"
-            } else {
-                &m.preview
+            let mark = if m.is_representative { "*" } else { " " };
+            let line = MemberLine {
+                id: &m.id,
+                similarity: m.similarity,
+                preview: &m.preview,
+                empty: m.empty,
             };
-            writeln!(
-                out,
-                "  {mark} {:<width$}  {:.3}  {}",
-                m.id, m.similarity, preview
-            )?;
+            line.write(out, mark, width)?;
         }
     }
     if report.clusters.is_empty() {

@@ -1,4 +1,4 @@
-//! Helpers shared by the index tests: running the binary, writing inputs, and a small
+//! Helpers shared by the integration tests: running the binary, writing inputs, and a small
 //! generator of near-duplicate documents.
 #![allow(dead_code)]
 
@@ -24,6 +24,13 @@ pub fn sample(name: &str) -> PathBuf {
 
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Writes `content` to `name` in `dir` and returns the path as a string.
+pub fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
+    let p = dir.path().join(name);
+    fs::write(&p, content).unwrap();
+    p.to_string_lossy().into_owned()
 }
 
 /// Runs mukarrar quietly and returns stdout; panics with stderr on failure.
