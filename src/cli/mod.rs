@@ -2,6 +2,7 @@
 //! code. Only this module knows about clap, indicatif and the terminal.
 
 mod args;
+mod cleanup;
 mod cmd;
 mod output;
 mod progress;
@@ -67,6 +68,7 @@ pub enum Status {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    cleanup::install();
     match run(cli) {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::DuplicatesFound) => ExitCode::from(1),

@@ -42,6 +42,7 @@ pub fn write_to(
                 .suffix(".tmp")
                 .tempfile_in(dir)
                 .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            let _registered = super::cleanup::register(tmp.path());
             let mut out = BufWriter::with_capacity(1 << 16, tmp);
             write(&mut out).with_context(|| format!("writing {}", path.display()))?;
             let tmp = out

@@ -3,15 +3,13 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use mukarrar::filter::{self, End, FilterOptions, FilterStats, Outputs, WindowLimit};
 use mukarrar::index::{Access, Index};
 use mukarrar::input;
 use mukarrar::pipeline::Input;
-use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::cli::args::{InputArgs, SettingsArgs};
 use crate::cli::progress::Bars;
@@ -141,27 +139,6 @@ fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
         .collect()
 }
 
-/// Raises `stop` on SIGINT or SIGTERM and remembers which; a second signal exits at once.
-fn catch_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicI32>)> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let which = Arc::new(AtomicI32::new(0));
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("cannot install the SIGINT/SIGTERM handlers")?;
-    let (s, w) = (stop.clone(), which.clone());
-    std::thread::Builder::new()
-        .name("mukarrar-signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if s.swap(true, Ordering::SeqCst) {
-                    std::process::exit(128 + signal);
-                }
-                w.store(signal, Ordering::SeqCst);
-            }
-        })
-        .context("cannot start the signal thread")?;
-    Ok((stop, which))
-}
-
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let index = match &args.db {
         Some(path) => {
@@ -206,7 +183,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         )),
         None => None,
     };
-    let (stop, signal) = catch_signals()?;
+    let crate::cli::cleanup::Flags { stop, signal } = crate::cli::cleanup::graceful();
     let bars = Bars::new(global.quiet);
     let stdout = io::stdout();
     let mut kept = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -268,7 +245,7 @@ fn summary(bars: &Bars, s: &FilterStats, signal: Option<i32>) {
     let docs_per_s = s.documents as f64 / s.seconds.max(1e-9);
     let mut time = format!("time: {:.2}s, {docs_per_s:.0} documents/s", s.seconds);
     if let Some(signal) = signal {
-        let name = if signal == SIGTERM {
+        let name = if signal == signal_hook::consts::SIGTERM {
             "SIGTERM"
         } else {
             "SIGINT"
