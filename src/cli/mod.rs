@@ -116,12 +116,6 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn print_error(err: &anyhow::Error) {
-    let color = std::io::stderr().is_terminal();
-    let label = if color {
-        "\x1b[1;31merror:\x1b[0m"
-    } else {
-        "error:"
-    };
     let mut msg = err.to_string();
     for cause in err.chain().skip(1) {
         let c = cause.to_string();
@@ -130,7 +124,14 @@ fn print_error(err: &anyhow::Error) {
             msg.push_str(&c);
         }
     }
-    eprintln!("{label} {msg}");
+    // The label's colour is added after the message's control characters are escaped.
+    let color = std::io::stderr().is_terminal();
+    let label = if color {
+        "\x1b[1;31merror:\x1b[0m "
+    } else {
+        "error: "
+    };
+    progress::labelled_stderr_line(label, &msg);
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Bars are drawn only when stderr is a terminal and `--quiet` is not given; otherwise the
 //! bar is hidden and callers never have to ask.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -38,10 +38,27 @@ impl Bars {
             return;
         }
         match self.bar.lock().unwrap().as_ref() {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+            Some(bar) => bar.suspend(|| stderr_line(line)),
+            None => stderr_line(line),
         }
     }
+}
+
+/// Writes `line` and a line break to stderr, its control characters escaped (an id or a file
+/// name cannot drive the terminal). A failed write (stderr a full disk or a closed pipe) is
+/// ignored: a message is never worth a panic or a changed exit status.
+pub fn stderr_line(line: &str) {
+    labelled_stderr_line("", line);
+}
+
+/// [`stderr_line`] after `label`, which is written as it is (it may hold colour codes).
+pub fn labelled_stderr_line(label: &str, line: &str) {
+    let line = mukarrar::report::printable(line);
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(label.as_bytes())
+        .and_then(|()| err.write_all(line.as_bytes()))
+        .and_then(|()| err.write_all(b"\n"));
 }
 
 impl Progress for Bars {

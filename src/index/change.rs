@@ -268,7 +268,11 @@ impl Change {
         let width = self
             .clusters
             .iter()
-            .flat_map(|c| c.members.iter().map(|m| m.id.chars().count()))
+            .flat_map(|c| {
+                c.members
+                    .iter()
+                    .map(|m| report::printable(&m.id).chars().count())
+            })
             .max()
             .unwrap_or(0)
             .min(40);

@@ -7,6 +7,8 @@ mod csv;
 pub mod html;
 pub(crate) mod text;
 
+pub use text::printable;
+
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;

@@ -6,6 +6,7 @@ use anyhow::bail;
 use mukarrar::eval::{self, Case, CaseKind, Scores};
 use mukarrar::pipeline::{self, Outcome, RunOptions, Settings};
 use mukarrar::report::html::{self, CaseDoc, EvalCase, EvalFile, EvalPage, HtmlOptions};
+use mukarrar::report::printable;
 use serde::Serialize;
 
 use crate::cli::args::{InputArgs, SettingsArgs};
@@ -241,7 +242,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
 fn text(results: &[FileScores]) -> String {
     let width = results
         .iter()
-        .map(|r| r.file.chars().count())
+        .map(|r| printable(&r.file).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -252,7 +253,7 @@ fn text(results: &[FileScores]) -> String {
     for r in results {
         s.push_str(&format!(
             "{:<width$} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>9.4}\n",
-            r.file,
+            printable(&r.file),
             r.scores.documents,
             r.scores.precision,
             r.scores.recall,
@@ -261,7 +262,7 @@ fn text(results: &[FileScores]) -> String {
         ));
     }
     for r in results.iter().filter(|r| !r.cases.is_empty()) {
-        s.push_str(&format!("\n{}:\n", r.file));
+        s.push_str(&format!("\n{}:\n", printable(&r.file)));
         for c in &r.cases {
             let kind = match c.kind {
                 CaseKind::FalseMerge => "false merge",
@@ -271,7 +272,9 @@ fn text(results: &[FileScores]) -> String {
             for side in [&c.a, &c.b] {
                 s.push_str(&format!(
                     "    {} [{}] {}\n",
-                    side.id, side.group, side.preview
+                    printable(&side.id),
+                    printable(&side.group),
+                    printable(&side.preview)
                 ));
             }
         }

@@ -220,11 +220,11 @@ fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
     let settings = args.settings.settings()?;
     let index = Index::create(&args.db, &settings)?;
     if !global.quiet {
-        eprintln!(
+        crate::cli::progress::stderr_line(&format!(
             "created {} with {}",
             index.path().display(),
             flag_line(&settings_flags(index.settings()))
-        );
+        ));
     }
     Ok(Status::Ok)
 }
