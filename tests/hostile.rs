@@ -142,3 +142,128 @@ fn csv_and_json_keep_ids_exactly() {
         "a\x1b]0;PWNED\x07\x1b[2J"
     );
 }
+
+// ── dates ────────────────────────────────────────────────────────────────────────────────
+
+/// An index holding the two sample files, the first seen on `first_seen`.
+fn small_index(dir: &TempDir, first_seen: &str) -> std::path::PathBuf {
+    let db = dir.path().join("i.db");
+    run(&["index", "create", s(&db)]);
+    run(&[
+        "index",
+        "add",
+        s(&db),
+        s(&sample("headlines.jsonl")),
+        "--first-seen",
+        first_seen,
+    ]);
+    db
+}
+
+#[test]
+fn one_date_parser_refuses_what_is_not_a_documented_date() {
+    let dir = TempDir::new().unwrap();
+    let db = small_index(&dir, "2024-05-01T12:00:00+03:00");
+    let held = stored_ids(&db).len();
+    assert!(held > 0);
+    for bad in ["5000000", "now", "0", "1e6", "2024-02-30", "2024-01-01ZZZ"] {
+        let err = fails(&["index", "remove", s(&db), "--before", bad]);
+        assert!(
+            err.contains(&format!("`{bad}` is not a date")),
+            "{bad}: {err}"
+        );
+        let err = fails(&[
+            "index",
+            "add",
+            s(&db),
+            s(&sample("labelled.jsonl")),
+            "--first-seen",
+            bad,
+        ]);
+        assert!(
+            err.contains(&format!("`{bad}` is not a date")),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(stored_ids(&db).len(), held, "nothing removed or added");
+
+    // The offset is applied: 12:00 at +03:00 is 09:00 UTC.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let added: String = conn
+        .query_row("SELECT min(added) FROM documents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(added, "2024-05-01T09:00:00.000Z");
+    drop(conn);
+    let kept = run(&[
+        "index",
+        "remove",
+        s(&db),
+        "--before",
+        "2024-05-01T08:59:59Z",
+    ]);
+    assert!(kept.starts_with("removed 0 documents"), "{kept}");
+    let gone = run(&[
+        "index",
+        "remove",
+        s(&db),
+        "--before",
+        "2024-05-01T12:00:01+03:00",
+    ]);
+    assert!(
+        gone.starts_with(&format!("removed {held} documents")),
+        "{gone}"
+    );
+}
+
+#[test]
+fn the_filter_reads_dates_with_the_same_parser() {
+    let dir = TempDir::new().unwrap();
+    let feed = write(
+        &dir,
+        "feed.jsonl",
+        concat!(
+            r#"{"id":"a","title":"خبر أول عن الطقس","date":"2024-05-01T10:00:00Z"}"#,
+            "\n",
+            r#"{"id":"b","title":"خبر ثان عن الرياضة","date":"2024-02-30"}"#,
+            "\n",
+            r#"{"id":"c","title":"خبر ثالث عن الاقتصاد","date":1714557600}"#,
+            "\n",
+            r#"{"id":"d","title":"خبر رابع عن السياسة","date":"2024-05-01T10:00"}"#,
+            "\n",
+        ),
+    );
+    let err = fails(&[
+        "filter",
+        &feed,
+        "--window-days",
+        "1",
+        "--date-field",
+        "date",
+    ]);
+    assert!(err.contains("feed.jsonl:2: field `date`"), "{err}");
+    assert!(err.contains("`2024-02-30` is not a date"), "{err}");
+    let out = mukarrar()
+        .args([
+            "filter",
+            &feed,
+            "--window-days",
+            "1",
+            "--date-field",
+            "date",
+        ])
+        .arg("--skip-invalid")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let kept: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = kept.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["a", "c"],
+        "a number is Unix seconds; a time without seconds is no date"
+    );
+}

@@ -75,25 +75,12 @@ impl Index {
         })
     }
 
-    /// `date` as a stored timestamp (`YYYY-MM-DDTHH:MM:SS.SSSZ`), checked by SQLite's date
-    /// parser.
+    /// `date` (one of the forms [`crate::date::parse`] reads) as a stored timestamp
+    /// (`YYYY-MM-DDTHH:MM:SS.sssZ`).
     pub(super) fn timestamp(&self, date: &str) -> Result<String> {
-        let v: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1)",
-                [date.trim_end_matches('Z')],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?
-            .flatten();
-        v.ok_or_else(|| {
-            index_error(
-                &self.path,
-                format!("`{date}` is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)"),
-            )
-        })
+        crate::date::parse(date)
+            .map(crate::date::to_stored)
+            .map_err(|e| index_error(&self.path, e))
     }
 
     fn removal(

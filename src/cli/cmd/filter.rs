@@ -83,9 +83,10 @@ pub struct Args {
     )]
     pub window_days: Option<f64>,
 
-    /// The field holding each document's date, for --window-days: YYYY-MM-DD, YYYY-MM-DD
-    /// HH:MM:SS or RFC 3339 (a time without zone is UTC), or Unix seconds. A document
-    /// without a readable date is an invalid record.
+    /// The field holding each document's date, for --window-days: a string YYYY-MM-DD or
+    /// YYYY-MM-DDTHH:MM:SS (T or a space), with an optional fraction of a second and offset
+    /// (Z, +03:00; a time without offset is UTC), or a JSON number of Unix seconds. A
+    /// document without a readable date is an invalid record.
     #[arg(long, value_name = "FIELD", help_heading = "Window")]
     pub date_field: Option<String>,
 

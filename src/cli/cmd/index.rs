@@ -102,9 +102,10 @@ pub struct AddArgs {
     /// SQLite queries on the `documents.fields` JSON do.
     #[arg(long = "keep-field", value_name = "FIELD")]
     pub keep_fields: Vec<String>,
-    /// Record DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC) as the documents' first-seen
-    /// time instead of now, e.g. when loading older crawls; `remove --before` uses it.
-    #[arg(long, value_name = "DATE")]
+    /// Record DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, with an optional offset such as
+    /// +03:00; UTC without one) as the documents' first-seen time instead of now, e.g. when
+    /// loading older crawls; `remove --before` uses it.
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub first_seen: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
@@ -158,8 +159,9 @@ pub struct RemoveArgs {
         conflicts_with = "before"
     )]
     pub ids: Vec<String>,
-    /// Remove every document first seen before DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).
-    #[arg(long, value_name = "DATE")]
+    /// Remove every document first seen before DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, with
+    /// an optional offset such as +03:00; UTC without one).
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub before: Option<String>,
     /// Output format: text or json.
     #[arg(short, long, value_name = "FORMAT", default_value = "text")]
@@ -194,6 +196,11 @@ pub struct ExportArgs {
     pub db: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A date flag's value, checked when the command line is read (before any work).
+fn date_arg(s: &str) -> Result<String, String> {
+    mukarrar::date::parse(s).map(|_| s.to_string())
 }
 
 /// Output formats of `stats` and `remove`.
