@@ -232,25 +232,19 @@ fn the_filter_reads_dates_with_the_same_parser() {
             "\n",
         ),
     );
-    let err = fails(&[
+    let args = [
         "filter",
         &feed,
         "--window-days",
         "1",
         "--date-field",
         "date",
-    ]);
+    ];
+    let err = fails(&args);
     assert!(err.contains("feed.jsonl:2: field `date`"), "{err}");
     assert!(err.contains("`2024-02-30` is not a date"), "{err}");
     let out = mukarrar()
-        .args([
-            "filter",
-            &feed,
-            "--window-days",
-            "1",
-            "--date-field",
-            "date",
-        ])
+        .args(args)
         .arg("--skip-invalid")
         .output()
         .unwrap();
