@@ -5,6 +5,7 @@
 mod support;
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use support::*;
@@ -259,5 +260,153 @@ fn the_filter_reads_dates_with_the_same_parser() {
         ids,
         ["a", "c"],
         "a number is Unix seconds; a time without seconds is no date"
+    );
+}
+
+// ── stored settings and damage ───────────────────────────────────────────────────────────
+
+/// Runs mukarrar with a time limit; `None` when it had to be killed.
+fn run_within(args: &[&str], seconds: u64) -> Option<std::process::Output> {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
+/// Rewrites the index's stored settings with `edit`, and their hash to match.
+fn edit_settings(db: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let json: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'settings'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    edit(&mut v);
+    let json = v.to_string();
+    let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(json.as_bytes()));
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'settings'", [&json])
+        .unwrap();
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'settings_hash'",
+        [&hash],
+    )
+    .unwrap();
+}
+
+#[test]
+fn stored_settings_are_checked_as_the_command_line_checks_them() {
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 5] = [
+        ("bands × rows over num_perm", |v| {
+            v["lsh"] = serde_json::json!({"bands": 100, "rows": 3})
+        }),
+        ("bands × rows overflowing", |v| {
+            v["lsh"] = serde_json::json!({"bands": 1u64 << 62, "rows": 8})
+        }),
+        ("shingle size 0", |v| v["shingle"]["n"] = 0.into()),
+        ("num_perm 0", |v| v["minhash"]["num_perm"] = 0.into()),
+        ("num_perm 1e8", |v| {
+            v["minhash"]["num_perm"] = 100_000_000.into()
+        }),
+    ];
+    let dir = TempDir::new().unwrap();
+    let clean = small_index(&dir, "2024-01-01");
+    let labelled = sample("labelled.jsonl");
+    for (what, edit) in edits {
+        let db = dir.path().join("edited.db");
+        fs::copy(&clean, &db).unwrap();
+        edit_settings(&db, edit);
+        for args in [
+            vec!["index", "query", s(&db), s(&labelled)],
+            vec!["index", "add", s(&db), s(&labelled)],
+            vec!["index", "stats", s(&db)],
+            vec!["index", "export", s(&db)],
+            vec!["index", "check", s(&db)],
+            vec!["filter", s(&labelled), "--db", s(&db)],
+        ] {
+            let out = run_within(&args, 20).unwrap_or_else(|| panic!("{what}: {args:?} hangs"));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what}: {args:?}: {err}");
+            assert!(
+                err.contains("its stored settings are invalid"),
+                "{what}: {err}"
+            );
+        }
+    }
+}
+
+/// Overwrites the root page of the index on document ids with zeros.
+fn damage_id_index(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    let root: i64 = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents' \
+             AND sql IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    assert!(!Path::new(&format!("{}-wal", s(db))).exists());
+    let mut bytes = fs::read(db).unwrap();
+    let at = ((root - 1) * page_size) as usize;
+    bytes[at..at + page_size as usize].fill(0);
+    fs::write(db, bytes).unwrap();
+}
+
+#[test]
+fn damage_is_reported_as_damage_and_index_check_finds_it() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines = corpus(400, 3);
+    write_lines(&input, &lines[..300]);
+    let more = dir.path().join("more.jsonl");
+    write_lines(&more, &lines[300..]);
+    let db = dir.path().join("i.db");
+    run(&["index", "create", s(&db)]);
+    run(&["index", "add", s(&db), s(&input)]);
+    let sound = run(&["index", "check", s(&db)]);
+    assert!(sound.contains("integrity  ok"), "{sound}");
+    assert!(sound.contains("documents  300"), "{sound}");
+
+    damage_id_index(&db);
+    for args in [
+        vec!["index", "add", s(&db), s(&more)],
+        vec!["index", "query", s(&db), s(&more)],
+        vec!["index", "remove", s(&db), "g00001"],
+    ] {
+        let err = fails(&args);
+        assert!(err.contains("the index is damaged"), "{args:?}: {err}");
+        assert!(err.contains("mukarrar index check"), "{args:?}: {err}");
+    }
+    let out = mukarrar()
+        .args(["index", "check", s(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.contains("problem "), "{listed}");
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("the index is damaged"),
+        "{listed}"
     );
 }

@@ -46,6 +46,15 @@ pub use stream::{Appender, IndexMatch, Unmatched};
 use crate::error::{Error, Result};
 use crate::pipeline::Settings;
 
+/// What [`Index::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// Documents stored.
+    pub documents: u64,
+    /// Every problem found, SQLite's integrity check first; empty when the index is sound.
+    pub problems: Vec<String>,
+}
+
 /// Whether an index is opened for reading only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -77,29 +86,7 @@ impl Index {
     /// corpus) or representative linkage (it regroups old clusters); [`Error::Index`] when
     /// `path` exists or cannot be written.
     pub fn create(path: &Path, settings: &Settings) -> Result<Index> {
-        settings.validate()?;
-        if settings.verify == crate::cluster::Verify::Exact {
-            return Err(Error::Config(
-                "--verify exact needs every document's shingle set, which an index does not \
-                 keep: create the index with --verify estimate (the default)"
-                    .into(),
-            ));
-        }
-        if settings.boilerplate_df > 0 {
-            return Err(Error::Config(
-                "--boilerplate-df depends on the whole corpus, which an index never sees at \
-                 once: create the index without it"
-                    .into(),
-            ));
-        }
-        if settings.linkage != crate::settings::Linkage::Single {
-            return Err(Error::Config(
-                "--linkage representative can regroup old clusters when documents arrive, \
-                 which an incremental index cannot do: create the index with --linkage single \
-                 (the default)"
-                    .into(),
-            ));
-        }
+        index_settings(settings).map_err(Error::Config)?;
         if path.exists() {
             return Err(index_error(
                 path,
@@ -234,6 +221,15 @@ impl Index {
                 ),
             )
         })?;
+        index_settings(&settings).map_err(|e| {
+            index_error(
+                path,
+                format!(
+                    "its stored settings are invalid ({e}): the file was edited or damaged; \
+                     rebuild it with `mukarrar index create` and `mukarrar index add`"
+                ),
+            )
+        })?;
         store::tune(&conn, access).map_err(|e| sqlite(path, e))?;
         Ok(Index {
             conn,
@@ -276,9 +272,125 @@ impl Index {
             .map_err(|e| self.sql(e))
     }
 
+    /// Checks the whole file: SQLite's integrity check (every page, every b-tree, every
+    /// index against its table), then mukarrar's own invariants (signature lengths, the next
+    /// free position, band keys of stored documents). The settings were checked by
+    /// [`Index::open`]. Reads every page, so it takes time in proportion to the file.
+    pub fn check(&self) -> Result<Check> {
+        // SQLite's findings, up to the damage that stops the check itself, if any.
+        let mut found = Vec::new();
+        let integrity = (|| {
+            let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let text: String = row.get(0)?;
+                found.extend(
+                    text.lines()
+                        .filter(|l| *l != "ok" && !l.starts_with("*** in database"))
+                        .map(str::to_string),
+                );
+            }
+            Ok(None)
+        })();
+        let mut problems = found;
+        // Damage that stops a query is a finding too, not the end of the check.
+        let mut note = |r: rusqlite::Result<Option<String>>| -> Result<()> {
+            match r {
+                Ok(found) => problems.extend(found),
+                Err(e) if is_damage(&e) => problems.push(format!("SQLite: {e}")),
+                Err(e) => return Err(self.sql(e)),
+            }
+            Ok(())
+        };
+        note(integrity)?;
+        let count = |sql: &str| -> rusqlite::Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+        };
+        let k = 4 * self.settings.minhash.num_perm;
+        note(
+            count(&format!(
+                "SELECT count(*) FROM documents WHERE length(signature) != {k}"
+            ))
+            .map(|bad| {
+                (bad > 0).then(|| {
+                    format!("{bad} documents have a signature of another length than {k} bytes")
+                })
+            }),
+        )?;
+        note(store::next_pos(&self.conn).and_then(|next| {
+            count(&format!(
+                "SELECT count(*) FROM documents WHERE pos >= {next}"
+            ))
+            .map(|above| {
+                (above > 0).then(|| {
+                    format!("{above} documents sit at or above the next free position {next}")
+                })
+            })
+        }))?;
+        note(
+            count(
+                "SELECT count(*) FROM (SELECT pos FROM bands UNION ALL SELECT pos FROM \
+                 bands_recent) WHERE pos NOT IN (SELECT pos FROM documents)",
+            )
+            .map(|orphans| {
+                (orphans > 0).then(|| format!("{orphans} band keys belong to no stored document"))
+            }),
+        )?;
+        let mut documents = 0;
+        note(count("SELECT count(*) FROM documents").map(|n| {
+            documents = n;
+            None
+        }))?;
+        Ok(Check {
+            documents,
+            problems,
+        })
+    }
+
     fn sql(&self, e: rusqlite::Error) -> Error {
         sqlite(&self.path, e)
     }
+}
+
+/// Checks that `settings` can drive an index: valid as the command line requires
+/// ([`Settings::validate`]), and none of the choices an incremental index cannot keep.
+/// Stored settings go through the same check when an index is opened, so a file whose
+/// settings were edited (or damaged, with its hash recomputed) is refused, never run.
+fn index_settings(settings: &Settings) -> std::result::Result<(), String> {
+    let lsh = settings.lsh;
+    // Checked before `validate`, whose product must not overflow.
+    if lsh.bands.checked_mul(lsh.rows).is_none() {
+        return Err(format!(
+            "--bands {} × --rows {} is out of range",
+            lsh.bands, lsh.rows
+        ));
+    }
+    settings.validate().map_err(|e| e.to_string())?;
+    if settings.verify == crate::cluster::Verify::Exact {
+        return Err(
+            "--verify exact needs every document's shingle set, which an index does \
+             not keep: create the index with --verify estimate (the default)"
+                .into(),
+        );
+    }
+    if settings.boilerplate_df > 0 {
+        return Err(
+            "--boilerplate-df depends on the whole corpus, which an index never sees \
+             at once: create the index without it"
+                .into(),
+        );
+    }
+    if settings.linkage != crate::settings::Linkage::Single {
+        return Err(
+            "--linkage representative can regroup old clusters when documents \
+             arrive, which an incremental index cannot do: create the index with --linkage \
+             single (the default)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn index_error(path: &Path, message: impl Into<String>) -> Error {
@@ -288,6 +400,14 @@ fn index_error(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
+/// True for SQLite's errors that say the file is damaged.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(
+        f.code,
+        rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+    ))
+}
+
 fn sqlite(path: &Path, e: rusqlite::Error) -> Error {
     let message = match &e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
@@ -295,6 +415,14 @@ fn sqlite(path: &Path, e: rusqlite::Error) -> Error {
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
             format!("{e} (the file or its folder is read-only)")
+        }
+        _ if is_damage(&e) => {
+            format!(
+                "the index is damaged (SQLite: {e}); `mukarrar index check {}` lists the \
+                 damage. Restore the file from a backup, or rebuild it with `mukarrar index \
+                 create` and `mukarrar index add`",
+                path.display()
+            )
         }
         _ => format!("SQLite: {e}"),
     };

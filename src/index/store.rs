@@ -60,6 +60,9 @@ pub(super) fn tune(conn: &Connection, access: Access) -> rusqlite::Result<()> {
     // per page.
     conn.pragma_update(None, "mmap_size", 1i64 << 36)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Each page's cells are checked as the page is read: damage is reported as such
+    // wherever a command reads, at little cost.
+    conn.pragma_update(None, "cell_size_check", true)?;
     Ok(())
 }
 

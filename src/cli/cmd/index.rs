@@ -34,7 +34,8 @@ use crate::cli::{Global, Status};
   mukarrar index query news.db today.jsonl --format json
   mukarrar index remove news.db --before 2023-01-01
   mukarrar index stats news.db
-  mukarrar index export news.db --format csv -o clusters.csv")]
+  mukarrar index export news.db --format csv -o clusters.csv
+  mukarrar index check news.db")]
 pub struct Args {
     #[command(subcommand)]
     pub command: IndexCommand,
@@ -49,6 +50,7 @@ pub enum IndexCommand {
     Remove(RemoveArgs),
     Stats(StatsArgs),
     Export(ExportArgs),
+    Check(CheckArgs),
 }
 
 /// Create an empty index with fixed signature, LSH and clustering settings.
@@ -203,7 +205,26 @@ fn date_arg(s: &str) -> Result<String, String> {
     mukarrar::date::parse(s).map(|_| s.to_string())
 }
 
-/// Output formats of `stats` and `remove`.
+/// Check an index for damage: SQLite's integrity check of every page, the stored settings,
+/// and mukarrar's own invariants.
+///
+/// Reads the whole file (read-only), so it takes time in proportion to its size. Exits with
+/// status 0 when the index is sound and 2, listing the problems, when it is not: run it
+/// before a nightly `add` to never write into a damaged file.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  mukarrar index check news.db
+  mukarrar index check news.db && mukarrar index add news.db today.jsonl")]
+pub struct CheckArgs {
+    /// The index file.
+    #[arg(value_name = "DB")]
+    pub db: PathBuf,
+    /// Output format: text or json.
+    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
+    pub format: SummaryFormat,
+}
+
+/// Output formats of `stats`, `remove` and `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SummaryFormat {
     /// Lines for people.
@@ -220,6 +241,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         IndexCommand::Remove(a) => remove(a),
         IndexCommand::Stats(a) => stats(a),
         IndexCommand::Export(a) => export(a),
+        IndexCommand::Check(a) => check(a),
     }
 }
 
@@ -448,6 +470,37 @@ fn export(args: &ExportArgs) -> anyhow::Result<Status> {
     } else {
         Ok(Status::Ok)
     }
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<Status> {
+    // Opening checks the format and the stored settings.
+    let index = Index::open(&args.db, Access::ReadOnly)?;
+    let check = index.check()?;
+    let text = match args.format {
+        SummaryFormat::Json => serde_json::to_string_pretty(&check)? + "\n",
+        SummaryFormat::Text => {
+            let mut s = format!("index      {}\n", args.db.display());
+            s.push_str(&format!("documents  {}\n", check.documents));
+            s.push_str("settings   ok\n");
+            if check.problems.is_empty() {
+                s.push_str("integrity  ok\n");
+            }
+            for p in &check.problems {
+                s.push_str(&format!("problem    {}\n", mukarrar::report::printable(p)));
+            }
+            s
+        }
+    };
+    output::write_to(None, |w| w.write_all(text.as_bytes()))?;
+    if check.problems.is_empty() {
+        return Ok(Status::Ok);
+    }
+    anyhow::bail!(
+        "{}: the index is damaged ({} problems, listed above): restore it from a backup, or \
+         rebuild it with `mukarrar index create` and `mukarrar index add`",
+        args.db.display(),
+        check.problems.len()
+    )
 }
 
 /// The size of the index file with its write-ahead log.
