@@ -410,3 +410,83 @@ fn damage_is_reported_as_damage_and_index_check_finds_it() {
         "{listed}"
     );
 }
+
+// ── outputs that are inputs ──────────────────────────────────────────────────────────────
+
+#[test]
+fn an_output_that_is_the_index_or_an_input_is_refused_before_any_work() {
+    let dir = TempDir::new().unwrap();
+    let db = small_index(&dir, "2024-01-01");
+    let ids = stored_ids(&db);
+    let before = fs::read(&db).unwrap();
+    let input = dir.path().join("in.jsonl");
+    fs::copy(sample("labelled.jsonl"), &input).unwrap();
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let dotted = dir.path().join(".").join("i.db");
+    let wal = format!("{}-wal", s(&db));
+    for target in [s(&db), s(&dotted), s(&link), wal.as_str()] {
+        for args in [
+            vec!["index", "add", s(&db), s(&input), "-o", target],
+            vec!["index", "query", s(&db), s(&input), "-o", target],
+            vec!["index", "export", s(&db), "-o", target],
+        ] {
+            let err = fails(&args);
+            assert!(err.contains("would overwrite"), "{args:?}: {err}");
+            assert!(err.contains(&format!("the index {}", s(&db))), "{err}");
+        }
+    }
+    assert_eq!(stored_ids(&db), ids, "nothing added");
+    assert_eq!(fs::read(&db).unwrap(), before, "the index is untouched");
+
+    let text = fs::read(&input).unwrap();
+    for args in [
+        vec!["cluster", s(&input), "-o", s(&input)],
+        vec!["index", "add", s(&db), s(&input), "-o", s(&input)],
+        vec!["eval", s(&input), "-o", s(&input)],
+    ] {
+        let err = fails(&args);
+        assert!(
+            err.contains(&format!("would overwrite the input {}", s(&input))),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(fs::read(&input).unwrap(), text);
+    assert_eq!(stored_ids(&db), ids);
+}
+
+#[test]
+fn duplicates_never_overwrite_an_input_or_the_index() {
+    let dir = TempDir::new().unwrap();
+    let db = small_index(&dir, "2024-01-01");
+    let before = fs::read(&db).unwrap();
+    let input = dir.path().join("s.jsonl");
+    fs::copy(sample("labelled.jsonl"), &input).unwrap();
+    let text = fs::read(&input).unwrap();
+    let err = fails(&["filter", s(&input), "--duplicates", s(&input)]);
+    assert!(err.contains("--duplicates"), "{err}");
+    assert!(err.contains("would overwrite the input"), "{err}");
+    assert_eq!(fs::read(&input).unwrap(), text);
+    for target in [s(&db).to_string(), format!("{}-shm", s(&db))] {
+        let err = fails(&["filter", s(&input), "--db", s(&db), "--duplicates", &target]);
+        assert!(err.contains("would overwrite"), "{err}");
+    }
+    assert_eq!(fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn an_unwritable_report_stops_index_add_before_it_commits() {
+    let dir = TempDir::new().unwrap();
+    let db = small_index(&dir, "2024-01-01");
+    let ids = stored_ids(&db);
+    let err = fails(&[
+        "index",
+        "add",
+        s(&db),
+        s(&sample("labelled.jsonl")),
+        "-o",
+        "/nonexistent/r.csv",
+    ]);
+    assert!(err.contains("/nonexistent"), "{err}");
+    assert_eq!(stored_ids(&db), ids, "nothing committed");
+}

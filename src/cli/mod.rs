@@ -5,6 +5,7 @@ mod args;
 mod cleanup;
 mod cmd;
 mod output;
+mod paths;
 mod progress;
 
 use std::io::IsTerminal;

@@ -6,7 +6,8 @@ use mukarrar::pipeline::{self, RunOptions, Stats};
 use mukarrar::report::Report;
 
 use crate::cli::args::{InputArgs, OutputArgs, SettingsArgs};
-use crate::cli::output;
+use crate::cli::output::Output;
+use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
@@ -39,6 +40,9 @@ pub struct Args {
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
     let settings = args.settings.settings()?;
+    let to = args.output.output.as_deref();
+    Protected::default().inputs(&args.inputs).check("-o", to)?;
+    let out = Output::open(to)?;
     let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
     let format = args.output.format();
@@ -55,9 +59,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         args.inputs.clone(),
         args.output.include_singletons,
     );
-    output::write_to(args.output.output.as_deref(), |out| {
-        format.write(&report, out)
-    })?;
+    out.write(|out| format.write(&report, out))?;
     let mut stats = outcome.stats.clone();
     stats
         .seconds

@@ -10,8 +10,10 @@ use mukarrar::report::printable;
 use serde::Serialize;
 
 use crate::cli::args::{InputArgs, SettingsArgs};
+use crate::cli::output::Output;
+use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
-use crate::cli::{output, Global, Status};
+use crate::cli::{Global, Status};
 
 /// Cluster labelled documents and score the clusters against the labels.
 ///
@@ -144,6 +146,10 @@ fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<Str
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let settings = args.settings.settings()?;
+    Protected::default()
+        .inputs(&args.files)
+        .check("-o", args.output.as_deref())?;
+    let out = Output::open(args.output.as_deref())?;
     let bars = Bars::new(global.quiet);
     let mut cfg = args.input.config();
     cfg.keep_fields = vec![args.group_field.clone()];
@@ -219,9 +225,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
                 settings,
                 files: pages,
             };
-            output::write_to(args.output.as_deref(), |out| {
-                html::write_eval(&page, &HtmlOptions::default(), out)
-            })?;
+            out.write(|out| html::write_eval(&page, &HtmlOptions::default(), out))?;
         }
         EvalFormat::Json => {
             let report = EvalReport {
@@ -229,11 +233,11 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
                 results,
             };
             let text = serde_json::to_string_pretty(&report)? + "\n";
-            output::write_to(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
+            out.write(|w| w.write_all(text.as_bytes()))?;
         }
         EvalFormat::Text => {
             let text = text(&results);
-            output::write_to(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
+            out.write(|w| w.write_all(text.as_bytes()))?;
         }
     }
     Ok(Status::Ok)

@@ -12,6 +12,7 @@ use mukarrar::input;
 use mukarrar::pipeline::Input;
 
 use crate::cli::args::{InputArgs, SettingsArgs};
+use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
@@ -141,6 +142,11 @@ fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
+    let mut protected = Protected::default().inputs(&args.inputs);
+    if let Some(db) = &args.db {
+        protected = protected.index(db);
+    }
+    protected.check("--duplicates", args.duplicates.as_deref())?;
     let index = match &args.db {
         Some(path) => {
             let access = if args.add {

@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::cli::args::{
     self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SettingsArgs, SignatureArgs,
 };
-use crate::cli::output;
+use crate::cli::output::{self, Output};
+use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
@@ -260,8 +261,15 @@ fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
 
 fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
+    let to = args.output.output.as_deref();
+    Protected::default()
+        .index(&args.db)
+        .inputs(&args.inputs)
+        .check("-o", to)?;
     let mut index = Index::open(&args.db, Access::ReadWrite)?;
     check_settings(&index)?;
+    // Before the first commit: a report that cannot be written stops the run here.
+    let out = Output::open(to)?;
     let inputs = args.input.open_keeping(&args.inputs, &args.keep_fields)?;
     let bars = Bars::new(global.quiet);
     let options = AddOptions {
@@ -280,13 +288,19 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
             ));
         }
     })?;
-    finish(&change, &args.output, &bars, started)
+    finish(&change, out, &args.output, &bars, started)
 }
 
 fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
+    let to = args.output.output.as_deref();
+    Protected::default()
+        .index(&args.db)
+        .inputs(&args.inputs)
+        .check("-o", to)?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     check_settings(&index)?;
+    let out = Output::open(to)?;
     let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
     let options = AddOptions {
@@ -295,18 +309,19 @@ fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
         ..AddOptions::default()
     };
     let change = index.query(inputs, &options, &bars)?;
-    finish(&change, &args.output, &bars, started)
+    finish(&change, out, &args.output, &bars, started)
 }
 
 /// Writes the report of `add` or `query` and the summary.
 fn finish(
     change: &Change,
+    to: Output,
     out: &OutputArgs,
     bars: &Bars,
     started: Instant,
 ) -> anyhow::Result<Status> {
     let format = out.format();
-    output::write_to(out.output.as_deref(), |w| change.write(format, w))?;
+    to.write(|w| change.write(format, w))?;
     summary(
         bars,
         &change.stats,
@@ -461,10 +476,13 @@ fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
 }
 
 fn export(args: &ExportArgs) -> anyhow::Result<Status> {
+    let to = args.output.output.as_deref();
+    Protected::default().index(&args.db).check("-o", to)?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
+    let out = Output::open(to)?;
     let report = index.export(args.output.include_singletons)?;
     let format = args.output.format();
-    output::write_to(args.output.output.as_deref(), |w| format.write(&report, w))?;
+    out.write(|w| format.write(&report, w))?;
     if args.output.fail_on_duplicates && report.stats.duplicates > 0 {
         Ok(Status::DuplicatesFound)
     } else {
