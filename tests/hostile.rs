@@ -168,23 +168,17 @@ fn one_date_parser_refuses_what_is_not_a_documented_date() {
     let held = stored_ids(&db).len();
     assert!(held > 0);
     for bad in ["5000000", "now", "0", "1e6", "2024-02-30", "2024-01-01ZZZ"] {
-        let err = fails(&["index", "remove", s(&db), "--before", bad]);
-        assert!(
-            err.contains(&format!("`{bad}` is not a date")),
-            "{bad}: {err}"
-        );
-        let err = fails(&[
-            "index",
-            "add",
-            s(&db),
-            s(&sample("labelled.jsonl")),
-            "--first-seen",
-            bad,
-        ]);
-        assert!(
-            err.contains(&format!("`{bad}` is not a date")),
-            "{bad}: {err}"
-        );
+        let labelled = sample("labelled.jsonl");
+        for args in [
+            vec!["index", "remove", s(&db), "--before", bad],
+            vec!["index", "add", s(&db), s(&labelled), "--first-seen", bad],
+        ] {
+            let err = fails(&args);
+            assert!(
+                err.contains(&format!("`{bad}` is not a date")),
+                "{bad}: {err}"
+            );
+        }
     }
     assert_eq!(stored_ids(&db).len(), held, "nothing removed or added");
 
@@ -474,19 +468,178 @@ fn duplicates_never_overwrite_an_input_or_the_index() {
     assert_eq!(fs::read(&db).unwrap(), before);
 }
 
+/// `index add` of the labelled sample with `-o output`, expected to fail; returns stderr.
+fn add_labelled(db: &Path, output: &str) -> String {
+    let labelled = sample("labelled.jsonl");
+    fails(&["index", "add", s(db), s(&labelled), "-o", output])
+}
+
 #[test]
 fn an_unwritable_report_stops_index_add_before_it_commits() {
     let dir = TempDir::new().unwrap();
     let db = small_index(&dir, "2024-01-01");
     let ids = stored_ids(&db);
-    let err = fails(&[
-        "index",
-        "add",
-        s(&db),
-        s(&sample("labelled.jsonl")),
-        "-o",
-        "/nonexistent/r.csv",
-    ]);
+    let err = add_labelled(&db, "/nonexistent/r.csv");
     assert!(err.contains("/nonexistent"), "{err}");
     assert_eq!(stored_ids(&db), ids, "nothing committed");
+}
+
+// ── every batch's report, later ──────────────────────────────────────────────────────────
+
+#[test]
+fn a_batch_report_can_be_written_again_from_the_index() {
+    let dir = TempDir::new().unwrap();
+    let lines = corpus(900, 8);
+    let db = dir.path().join("i.db");
+    run(&["index", "create", s(&db), "--normalize", "none"]);
+    let mut reports = Vec::new();
+    for (day, part) in lines.chunks(300).enumerate() {
+        let input = dir.path().join(format!("day-{day}.jsonl"));
+        write_lines(&input, part);
+        let report: serde_json::Value = serde_json::from_str(&run(&[
+            "index",
+            "add",
+            s(&db),
+            s(&input),
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        let again: serde_json::Value = serde_json::from_str(&run(&[
+            "index",
+            "export",
+            s(&db),
+            "--batch",
+            &(day + 1).to_string(),
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        assert_eq!(again["clusters"], report["clusters"], "batch {}", day + 1);
+        assert_eq!(again["params"]["inputs"], report["params"]["inputs"]);
+        reports.push(report);
+    }
+    // Grown and merged clusters are among them.
+    let kinds: Vec<&str> = reports[2]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"grown") && kinds.contains(&"new"),
+        "{kinds:?}"
+    );
+    // Later, batch 1's documents are still the ones marked new.
+    let first: serde_json::Value = serde_json::from_str(&run(&[
+        "index",
+        "export",
+        s(&db),
+        "--batch",
+        "1",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    for c in first["clusters"].as_array().unwrap() {
+        for m in c["members"].as_array().unwrap() {
+            let pos: usize = m["id"].as_str().unwrap()[1..].parse().unwrap();
+            assert_eq!(m["new"].as_bool().unwrap(), pos < 300, "{m}");
+        }
+    }
+    let err = fails(&["index", "export", s(&db), "--batch", "9"]);
+    assert!(
+        err.contains("has no batch 9 (its batches are 1 to 3)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_report_lost_after_the_commit_names_the_command_that_writes_it_again() {
+    let dir = TempDir::new().unwrap();
+    let db = small_index(&dir, "2024-01-01");
+    let err = add_labelled(&db, "/dev/full");
+    assert!(
+        err.contains(&format!("mukarrar index export {} --batch 2", s(&db))),
+        "{err}"
+    );
+}
+
+// ── two writers at once ──────────────────────────────────────────────────────────────────
+
+/// Runs `index add` on each input at the same moment; returns their exit statuses.
+fn add_at_once(db: &Path, inputs: &[&Path], extra: &[&str]) -> Vec<Option<i32>> {
+    let children: Vec<_> = inputs
+        .iter()
+        .map(|input| {
+            Command::new(bin())
+                .args(["-q", "index", "add", s(db), s(input)])
+                .args(extra)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.status.code()
+        })
+        .collect()
+}
+
+#[test]
+fn two_writers_at_once_queue_and_give_the_sequential_result() {
+    let dir = TempDir::new().unwrap();
+    let lines = corpus(2400, 21);
+    let a = dir.path().join("a.jsonl");
+    let b = dir.path().join("b.jsonl");
+    write_lines(&a, &lines[..1200]);
+    write_lines(&b, &lines[1200..]);
+    let export = |db: &Path| {
+        run(&[
+            "index",
+            "export",
+            s(db),
+            "--format",
+            "csv",
+            "--include-singletons",
+        ])
+    };
+    let sequential = |first: &Path, second: &Path| {
+        let db = dir.path().join("seq.db");
+        let _ = fs::remove_file(&db);
+        run(&["index", "create", s(&db), "--normalize", "none"]);
+        run(&["index", "add", s(&db), s(first)]);
+        run(&["index", "add", s(&db), s(second)]);
+        export(&db)
+    };
+    let orders = [sequential(&a, &b), sequential(&b, &a)];
+
+    // One transaction each: the second waits for the first.
+    let db = dir.path().join("i.db");
+    run(&["index", "create", s(&db), "--normalize", "none"]);
+    add_at_once(&db, &[&a, &b], &[]);
+    let got = export(&db);
+    assert!(orders.contains(&got), "not the result of either order");
+    assert_eq!(integrity(&db), "ok");
+
+    // Small batches interleave: the same clusters (ids depend on the order of arrival).
+    let db = dir.path().join("j.db");
+    run(&["index", "create", s(&db), "--normalize", "none"]);
+    add_at_once(&db, &[&a, &b], &["--batch-size", "100"]);
+    let groups = |csv: &str| {
+        let mut g: Vec<Vec<String>> = clusters(csv).into_values().collect();
+        g.sort();
+        g
+    };
+    assert_eq!(groups(&export(&db)), groups(&orders[0]));
+    assert_eq!(stored_ids(&db).len(), 2400);
 }

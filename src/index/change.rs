@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::remove::{cluster_size, remove_positions, upsert_cluster};
@@ -382,31 +382,22 @@ impl Component {
 /// Documents read per step; a batch is committed at the first step boundary that completes it.
 const CHUNK: usize = 8192;
 
-/// What a run remembers across chunks, to report against the index as it was before the run.
+/// Which clusters a span of commits (a whole run, or one batch) formed, grew and merged: what
+/// its report says, against the index as it was before the span.
 #[derive(Default)]
-struct RunState {
-    first_pos: u64,
-    /// Documents in the index when the run began, and stored documents it removed (replaced).
-    indexed_at_start: u64,
-    removed: u64,
-    next_pos: u64,
-    stats: ChangeStats,
-    /// Clusters that formed during the run.
+struct Span {
+    /// Clusters that formed during the span.
     created: HashSet<u64>,
-    /// Clusters whose members include ones that were clustered before the run.
+    /// Clusters whose members include ones that were clustered before the span.
     grown: HashSet<u64>,
-    /// Every cluster id retired during the run → the id it was merged into.
+    /// Every cluster id retired during the span → the id it was merged into.
     redirect: HashMap<u64, u64>,
-    /// Clusters of before the run that were merged.
+    /// Clusters of before the span that were merged.
     merged: Vec<u64>,
     touched: BTreeSet<u64>,
-    unmatched: Vec<u64>,
-    sign_seconds: f64,
-    match_seconds: f64,
-    write_seconds: f64,
 }
 
-impl RunState {
+impl Span {
     fn resolve(&self, mut id: u64) -> u64 {
         while let Some(&next) = self.redirect.get(&id) {
             id = next;
@@ -414,13 +405,77 @@ impl RunState {
         id
     }
 
-    /// Documents in the index now.
-    fn indexed(&self) -> u64 {
-        self.indexed_at_start + self.stats.new as u64 - self.removed
-    }
-
     fn existed_before(&self, e: &Existing) -> bool {
         e.size >= 2 && !self.created.contains(&e.id)
+    }
+
+    /// Notes a component of two or more documents that a step stored.
+    fn record(&mut self, c: &Component) {
+        let grown = c
+            .existing
+            .iter()
+            .any(|e| self.existed_before(e) || self.grown.contains(&e.id));
+        for e in c.existing.iter().filter(|e| e.id != c.id) {
+            if self.existed_before(e) {
+                self.merged.push(e.id);
+            }
+            self.redirect.insert(e.id, c.id);
+            self.touched.remove(&e.id);
+        }
+        if !c
+            .existing
+            .iter()
+            .any(|e| e.id == c.id && self.existed_before(e))
+        {
+            self.created.insert(c.id);
+        }
+        if grown {
+            self.grown.insert(c.id);
+        }
+        self.touched.insert(c.id);
+    }
+
+    /// The clusters the span touched, by their ids now: (id, grown, ids of clusters of before
+    /// the span merged into it, sorted).
+    fn outcome(&self) -> Vec<(u64, bool, Vec<u64>)> {
+        let mut merged_into: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for &m in &self.merged {
+            merged_into.entry(self.resolve(m)).or_default().push(m);
+        }
+        let finals: BTreeSet<u64> = self.touched.iter().map(|&t| self.resolve(t)).collect();
+        finals
+            .into_iter()
+            .map(|id| {
+                let mut merged = merged_into.remove(&id).unwrap_or_default();
+                merged.sort_unstable();
+                (id, self.grown.contains(&id), merged)
+            })
+            .collect()
+    }
+}
+
+/// What a run remembers across chunks and batches.
+#[derive(Default)]
+struct RunState {
+    /// The positions this run stored documents at, as [start, end) ranges: another writer's
+    /// batches may come between this run's.
+    ours: Vec<(u64, u64)>,
+    /// Documents in the index after the last commit (or at the start).
+    indexed: u64,
+    next_pos: u64,
+    stats: ChangeStats,
+    /// The whole run, and the batch being written.
+    run: Span,
+    batch: Span,
+    unmatched: Vec<u64>,
+    sign_seconds: f64,
+    match_seconds: f64,
+    write_seconds: f64,
+}
+
+impl RunState {
+    fn is_ours(&self, pos: u64) -> bool {
+        self.ours.iter().any(|&(a, b)| (a..b).contains(&pos))
     }
 }
 
@@ -451,10 +506,9 @@ impl Index {
         progress.start(Stage::Sign, None);
         let mut open = false;
         let result = (|| -> Result<()> {
-            let pos = store::next_pos(conn).map_err(sql)?;
-            state.first_pos = pos;
-            state.next_pos = pos;
-            state.indexed_at_start = count_documents(conn).map_err(sql)?;
+            // Where the last commit left the index: positions and counts are read again
+            // inside each batch's write transaction, after any other writer's commits.
+            let mut expected: Option<u64> = None;
             let mut in_batch = 0usize;
             let mut batch_added = 0usize;
             let mut batch_skipped = 0usize;
@@ -467,8 +521,14 @@ impl Index {
                     break;
                 }
                 if !open {
+                    // Waits (up to the busy timeout) while another writer holds the index.
                     conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
                     open = true;
+                    let pos = store::next_pos(conn).map_err(sql)?;
+                    if expected != Some(pos) {
+                        state.indexed = count_documents(conn).map_err(sql)?;
+                    }
+                    state.next_pos = pos;
                 }
                 let before = (state.stats.new, state.stats.skipped, state.stats.replaced);
                 let batch: i64 = conn
@@ -494,6 +554,7 @@ impl Index {
                     batch_skipped = 0;
                 } else if in_batch == batch_size || done {
                     let started = Instant::now();
+                    log_batch(conn, batch, &std::mem::take(&mut state.batch)).map_err(sql)?;
                     store::set_next_pos(conn, state.next_pos).map_err(sql)?;
                     store::settle_band_keys(conn, state.next_pos).map_err(sql)?;
                     conn.execute(
@@ -512,13 +573,14 @@ impl Index {
                     .map_err(sql)?;
                     conn.execute_batch("COMMIT").map_err(sql)?;
                     open = false;
+                    expected = Some(state.next_pos);
                     state.write_seconds += started.elapsed().as_secs_f64();
                     state.stats.batches += 1;
                     on_commit(&Commit {
                         batch: batch as u64,
                         records: in_batch,
                         added: batch_added,
-                        indexed: state.indexed(),
+                        indexed: state.indexed,
                     });
                     in_batch = 0;
                     batch_added = 0;
@@ -597,7 +659,7 @@ impl Index {
         }
         if !replace.is_empty() {
             remove_positions(conn, settings, &replace)?;
-            state.removed += replace.len() as u64;
+            state.indexed -= replace.len() as u64;
         }
         let docs: Vec<(Document, Location)> = keep.into_iter().flatten().collect();
 
@@ -666,29 +728,10 @@ impl Index {
                 }
             }
             upsert_cluster(conn, c.id, c.size() as usize, c.rep)?;
-
-            let grown = c
-                .existing
-                .iter()
-                .any(|e| state.existed_before(e) || state.grown.contains(&e.id));
-            for e in c.existing.iter().filter(|e| e.id != c.id) {
-                if state.existed_before(e) {
-                    state.merged.push(e.id);
-                }
-                state.redirect.insert(e.id, c.id);
-                state.touched.remove(&e.id);
+            if c.size() >= 2 {
+                state.run.record(c);
+                state.batch.record(c);
             }
-            if !c
-                .existing
-                .iter()
-                .any(|e| e.id == c.id && state.existed_before(e))
-            {
-                state.created.insert(c.id);
-            }
-            if grown {
-                state.grown.insert(c.id);
-            }
-            state.touched.insert(c.id);
         }
         if options.include_singletons {
             state.unmatched.extend(
@@ -698,6 +741,8 @@ impl Index {
             );
         }
         state.next_pos = first + new.len() as u64;
+        state.ours.push((first, state.next_pos));
+        state.indexed += new.len() as u64;
         state.write_seconds += started.elapsed().as_secs_f64();
         Ok(())
     }
@@ -705,40 +750,33 @@ impl Index {
     /// The report of an `add` run, read from the index as committed.
     fn add_report(&self, names: Vec<String>, mut state: RunState) -> rusqlite::Result<Change> {
         let started = Instant::now();
-        let conn = &self.conn;
+        let outcome = state.run.outcome();
+        let finals: BTreeSet<u64> = outcome.iter().map(|c| c.0).collect();
+        let (mut clusters, merged) = self.changed_clusters(outcome, |pos| state.is_ours(pos))?;
+        clusters.extend(self.unmatched(&state.unmatched, &finals)?);
+        state.stats.indexed = state.indexed;
+        state.stats.seconds = vec![
+            ("read+sign".into(), state.sign_seconds),
+            ("match".into(), state.match_seconds),
+            ("write".into(), state.write_seconds),
+            ("report".into(), started.elapsed().as_secs_f64()),
+        ];
+        Ok(self.change(true, names, clusters, state.stats, merged))
+    }
+
+    /// The documents at `positions` that are in no cluster now (and not among `reported`),
+    /// each as an unmatched new document.
+    fn unmatched(
+        &self,
+        positions: &[u64],
+        reported: &BTreeSet<u64>,
+    ) -> rusqlite::Result<Vec<ChangedCluster>> {
         let k = self.settings.minhash.num_perm;
-        let mut merged_into: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-        for &m in &state.merged {
-            merged_into.entry(state.resolve(m)).or_default().push(m);
-        }
-        let finals: BTreeSet<u64> = state.touched.iter().map(|&t| state.resolve(t)).collect();
-        let mut clusters = Vec::new();
-        for &id in &finals {
-            let members = store::members(conn, id, k)?;
-            if members.len() < 2 {
-                continue;
-            }
-            let kind = if state.grown.contains(&id) {
-                ChangeKind::Grown
-            } else {
-                ChangeKind::New
-            };
-            let mut merged = merged_into.remove(&id).unwrap_or_default();
-            merged.sort_unstable();
-            let new: Vec<bool> = members.iter().map(|m| m.pos >= state.first_pos).collect();
-            clusters.push(changed_cluster(
-                id,
-                kind,
-                merged,
-                &members,
-                &new,
-                &self.settings,
-            ));
-        }
-        for &pos in &state.unmatched {
-            if let Some(row) = store::document(conn, pos, k)? {
-                if row.cluster == pos && !finals.contains(&pos) {
-                    clusters.push(changed_cluster(
+        let mut out = Vec::new();
+        for &pos in positions.iter().filter(|p| !reported.contains(p)) {
+            if let Some(row) = store::document(&self.conn, pos, k)? {
+                if row.cluster == pos && store::members(&self.conn, pos, k)?.len() < 2 {
+                    out.push(changed_cluster(
                         pos,
                         ChangeKind::Unmatched,
                         Vec::new(),
@@ -749,15 +787,152 @@ impl Index {
                 }
             }
         }
-        state.stats.indexed = state.indexed();
-        state.stats.seconds = vec![
-            ("read+sign".into(), state.sign_seconds),
-            ("match".into(), state.match_seconds),
-            ("write".into(), state.write_seconds),
-            ("report".into(), started.elapsed().as_secs_f64()),
-        ];
-        let merged = state.merged.len();
-        Ok(self.change(true, names, clusters, state.stats, merged))
+        Ok(out)
+    }
+
+    /// The reported clusters of a span's `outcome` (see [`Span::outcome`]) as the index holds
+    /// them now, with `new` telling the span's documents by position; clusters that no longer
+    /// hold two documents are left out. Also returns how many clusters were merged.
+    fn changed_clusters(
+        &self,
+        outcome: Vec<(u64, bool, Vec<u64>)>,
+        new: impl Fn(u64) -> bool,
+    ) -> rusqlite::Result<(Vec<ChangedCluster>, usize)> {
+        let k = self.settings.minhash.num_perm;
+        let mut clusters = Vec::new();
+        let mut merged_count = 0;
+        for (id, grown, merged) in outcome {
+            merged_count += merged.len();
+            let members = store::members(&self.conn, id, k)?;
+            if members.len() < 2 {
+                continue;
+            }
+            let kind = if grown {
+                ChangeKind::Grown
+            } else {
+                ChangeKind::New
+            };
+            let is_new: Vec<bool> = members.iter().map(|m| new(m.pos)).collect();
+            clusters.push(changed_cluster(
+                id,
+                kind,
+                merged,
+                &members,
+                &is_new,
+                &self.settings,
+            ));
+        }
+        Ok((clusters, merged_count))
+    }
+
+    /// The report of committed batch `batch` as `add` wrote it, from the batch log and the
+    /// documents as the index holds them now: the clusters its documents formed or joined
+    /// (under their ids now, with their members now), which documents it added, and which
+    /// clusters it merged. Right after the batch, this is its report exactly.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`] when there is no such batch.
+    pub fn batch_report(&self, batch: u64, include_singletons: bool) -> Result<Change> {
+        let found = self.batch_report_inner(batch, include_singletons);
+        match found {
+            Ok(Some(change)) => Ok(change),
+            Ok(None) => {
+                let last = self.stats()?.batches;
+                Err(super::index_error(
+                    &self.path,
+                    format!("has no batch {batch} (its batches are 1 to {last})"),
+                ))
+            }
+            Err(e) => Err(self.sql(e)),
+        }
+    }
+
+    fn batch_report_inner(
+        &self,
+        batch: u64,
+        include_singletons: bool,
+    ) -> rusqlite::Result<Option<Change>> {
+        let conn = &self.conn;
+        let row: Option<(i64, i64, String)> = conn
+            .query_row(
+                "SELECT skipped, replaced, inputs FROM batches WHERE id = ?1",
+                [batch as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((skipped, replaced, inputs)) = row else {
+            return Ok(None);
+        };
+        let names: Vec<String> = serde_json::from_str(&inputs).unwrap_or_default();
+        let mut added: HashSet<u64> = HashSet::new();
+        let mut empty = 0;
+        let mut stmt = conn.prepare("SELECT pos, shingles FROM documents WHERE batch = ?1")?;
+        for r in stmt.query_map([batch as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })? {
+            let (pos, shingles) = r?;
+            added.insert(pos as u64);
+            empty += usize::from(shingles == 0);
+        }
+        // The logged clusters under their ids now (merges since move them).
+        let mut logged: BTreeMap<u64, (bool, Vec<u64>)> = BTreeMap::new();
+        let mut stmt =
+            conn.prepare("SELECT cluster, grown, merged FROM batch_clusters WHERE batch = ?1")?;
+        let rows = stmt.query_map([batch as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for r in rows {
+            let (mut id, grown, merged) = r?;
+            let mut hops = 0;
+            while let Some(into) = conn
+                .prepare_cached("SELECT merged_into FROM clusters WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, Option<i64>>(0))
+                .optional()?
+                .flatten()
+            {
+                id = into;
+                hops += 1;
+                if hops > 1_000_000 {
+                    break;
+                }
+            }
+            let entry = logged.entry(id as u64).or_default();
+            entry.0 |= grown != 0;
+            entry
+                .1
+                .extend(serde_json::from_str::<Vec<u64>>(&merged).unwrap_or_default());
+        }
+        let outcome: Vec<(u64, bool, Vec<u64>)> = logged
+            .into_iter()
+            .map(|(id, (grown, mut merged))| {
+                merged.sort_unstable();
+                merged.dedup();
+                (id, grown, merged)
+            })
+            .collect();
+        let (mut clusters, merged) = self.changed_clusters(outcome, |pos| added.contains(&pos))?;
+        if include_singletons {
+            let reported: BTreeSet<u64> = clusters.iter().map(|c| c.id).collect();
+            let mut alone: Vec<u64> = added.iter().copied().collect();
+            alone.sort_unstable();
+            clusters.extend(self.unmatched(&alone, &reported)?);
+        }
+        let stats = ChangeStats {
+            read: added.len() + skipped as usize,
+            new: added.len(),
+            skipped: skipped as usize,
+            replaced: replaced as usize,
+            empty,
+            batches: 1,
+            indexed: count_documents(conn)?,
+            ..ChangeStats::default()
+        };
+        Ok(Some(self.change(true, names, clusters, stats, merged)))
     }
 
     /// The report of a run: the clusters by id, and the counts they give.
@@ -937,6 +1112,22 @@ impl From<Error> for StepError {
     fn from(e: Error) -> StepError {
         StepError::Other(e)
     }
+}
+
+/// Writes the batch log of batch `batch` (inside its transaction).
+fn log_batch(conn: &Connection, batch: i64, span: &Span) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO batch_clusters (batch, cluster, grown, merged) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (id, grown, merged) in span.outcome() {
+        insert.execute(params![
+            batch,
+            id as i64,
+            i64::from(grown),
+            serde_json::to_string(&merged).expect("ids serialize")
+        ])?;
+    }
+    Ok(())
 }
 
 fn count_documents(conn: &Connection) -> rusqlite::Result<u64> {

@@ -231,6 +231,9 @@ impl Index {
             )
         })?;
         store::tune(&conn, access).map_err(|e| sqlite(path, e))?;
+        if access == Access::ReadWrite {
+            store::complete(&conn).map_err(|e| sqlite(path, e))?;
+        }
         Ok(Index {
             conn,
             path: path.to_path_buf(),

@@ -87,6 +87,22 @@ CREATE TABLE batches (
 );
 ";
 
+/// The batch log: for each batch `add` committed, the clusters its documents formed or joined
+/// (their ids at the commit), whether each held documents clustered before the batch
+/// (`grown`), and the clusters of before the batch merged into it (a JSON array of ids). With
+/// the documents' `batch` column it gives a batch's report again (`index export --batch N`).
+/// Created when a file without it is opened for writing; a mukarrar that does not know it
+/// leaves it alone (such a batch is reported without its merges).
+pub const BATCH_LOG: &str = "
+CREATE TABLE IF NOT EXISTS batch_clusters (
+    batch   INTEGER NOT NULL,
+    cluster INTEGER NOT NULL,
+    grown   INTEGER NOT NULL,
+    merged  TEXT NOT NULL,
+    PRIMARY KEY (batch, cluster)
+) WITHOUT ROWID;
+";
+
 /// `bands_recent` is merged into `bands` once it covers more than 1 / `RECENT_SHARE` of the
 /// positions that `bands` covers.
 pub const RECENT_SHARE: u64 = 8;

@@ -23,6 +23,7 @@ pub(super) fn initialize(conn: &Connection, settings: &Settings) -> rusqlite::Re
     conn.pragma_update(None, "user_version", schema::FORMAT_VERSION)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(schema::SCHEMA)?;
+    conn.execute_batch(schema::BATCH_LOG)?;
     let json = serde_json::to_string(settings).expect("settings serialize");
     let rows: [(&str, String); 8] = [
         ("application", schema::APPLICATION.into()),
@@ -44,6 +45,19 @@ pub(super) fn initialize(conn: &Connection, settings: &Settings) -> rusqlite::Re
         &format!("INSERT INTO meta (key, value) VALUES ('created', {NOW})"),
         [],
     )?;
+    Ok(())
+}
+
+/// Adds the tables that a file written by an older mukarrar of the same format lacks.
+pub(super) fn complete(conn: &Connection) -> rusqlite::Result<()> {
+    let has_log: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'batch_clusters'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_log {
+        conn.execute_batch(schema::BATCH_LOG)?;
+    }
     Ok(())
 }
 

@@ -192,11 +192,17 @@ pub struct StatsArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar index export news.db --format csv -o clusters.csv
-  mukarrar index export news.db --format jsonl --include-singletons")]
+  mukarrar index export news.db --format jsonl --include-singletons
+  mukarrar index export news.db --batch 12 --format json -o batch-12.json")]
 pub struct ExportArgs {
     /// The index file.
     #[arg(value_name = "DB")]
     pub db: PathBuf,
+    /// Write the report of committed batch N instead, in the formats of `add`: the clusters
+    /// its documents formed or joined (as they are now), its documents marked new, and the
+    /// clusters it merged. Right after the batch it is the report `add` wrote.
+    #[arg(long, value_name = "N")]
+    pub batch: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -280,7 +286,9 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
         include_singletons: args.output.include_singletons,
     };
     let batches = args.batch_size.is_some();
+    let mut committed = Vec::new();
     let change = index.add(inputs, &options, &bars, &mut |c| {
+        committed.push(c.batch);
         if batches {
             bars.message(&format!(
                 "committed batch {}: {} records, {} documents added, {} indexed",
@@ -288,7 +296,20 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
             ));
         }
     })?;
-    finish(&change, out, &args.output, &bars, started)
+    let format = args.output.format();
+    out.write(|w| change.write(format, w)).with_context(|| {
+        let again: Vec<String> = committed
+            .iter()
+            .map(|b| format!("`mukarrar index export {} --batch {b}`", args.db.display()))
+            .collect();
+        format!(
+            "the documents are added ({} batches committed); the report of each batch can be \
+             written again with {}",
+            committed.len(),
+            again.join(", ")
+        )
+    })?;
+    finish(&change, &args.output, &bars, started)
 }
 
 fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
@@ -309,30 +330,33 @@ fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
         ..AddOptions::default()
     };
     let change = index.query(inputs, &options, &bars)?;
-    finish(&change, out, &args.output, &bars, started)
+    out.write(|w| change.write(args.output.format(), w))?;
+    finish(&change, &args.output, &bars, started)
 }
 
-/// Writes the report of `add` or `query` and the summary.
+/// The summary of `add` or `query`, and the exit status.
 fn finish(
     change: &Change,
-    to: Output,
     out: &OutputArgs,
     bars: &Bars,
     started: Instant,
 ) -> anyhow::Result<Status> {
-    let format = out.format();
-    to.write(|w| change.write(format, w))?;
     summary(
         bars,
         &change.stats,
         change.committed,
         started.elapsed().as_secs_f64(),
     );
+    Ok(change_status(change, out))
+}
+
+/// Status 1 when `change` matched documents and --fail-on-duplicates asks for it.
+fn change_status(change: &Change, out: &OutputArgs) -> Status {
     let matched = change.stats.joined + change.stats.in_new_clusters;
     if out.fail_on_duplicates && matched > 0 {
-        Ok(Status::DuplicatesFound)
+        Status::DuplicatesFound
     } else {
-        Ok(Status::Ok)
+        Status::Ok
     }
 }
 
@@ -480,8 +504,13 @@ fn export(args: &ExportArgs) -> anyhow::Result<Status> {
     Protected::default().index(&args.db).check("-o", to)?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     let out = Output::open(to)?;
-    let report = index.export(args.output.include_singletons)?;
     let format = args.output.format();
+    if let Some(batch) = args.batch {
+        let change = index.batch_report(batch, args.output.include_singletons)?;
+        out.write(|w| change.write(format, w))?;
+        return Ok(change_status(&change, &args.output));
+    }
+    let report = index.export(args.output.include_singletons)?;
     out.write(|w| format.write(&report, w))?;
     if args.output.fail_on_duplicates && report.stats.duplicates > 0 {
         Ok(Status::DuplicatesFound)
