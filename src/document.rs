@@ -20,6 +20,9 @@ pub struct Document {
     /// Extra fields kept on request ([`crate::input::InputConfig::keep_fields`]), in the
     /// order they were asked for; absent fields are left out.
     pub fields: Vec<(String, Value)>,
+    /// The file the document was read from, when its input is a folder (one document per
+    /// file); `None` when the input itself is the file.
+    pub file: Option<String>,
 }
 
 impl Document {
@@ -31,6 +34,15 @@ impl Document {
             line: 0,
             raw: None,
             fields: Vec::new(),
+            file: None,
+        }
+    }
+
+    /// Where the document is, for messages: its file, or `input` and its line.
+    pub fn location(&self, input: &str) -> crate::error::Location {
+        match &self.file {
+            Some(file) => crate::error::Location::file(file.as_str()),
+            None => crate::error::Location::line(input, self.line),
         }
     }
 }

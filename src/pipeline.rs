@@ -218,7 +218,7 @@ pub fn run(
                 let mut skipped = 0usize;
                 for (n, item) in all {
                     let checked = item.and_then(|doc| {
-                        let here = Location::line(names[n].as_str(), doc.line);
+                        let here = doc.location(&names[n]);
                         match seen.get(&doc.id) {
                             Some(first) => Err(Error::Record {
                                 location: here,

@@ -643,3 +643,120 @@ fn two_writers_at_once_queue_and_give_the_sequential_result() {
     assert_eq!(groups(&export(&db)), groups(&orders[0]));
     assert_eq!(stored_ids(&db).len(), 2400);
 }
+
+// ── CSV quotes ───────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn an_unclosed_csv_quote_is_an_error_at_the_line_where_it_opened() {
+    let dir = TempDir::new().unwrap();
+    let mut text = String::from("id,title\na,\"text\n");
+    for i in 0..1000 {
+        text.push_str(&format!("r{i},row {i}\n"));
+    }
+    let csv = write(&dir, "q.csv", &text);
+    let err = fails(&["cluster", &csv]);
+    assert!(
+        err.contains("q.csv:2: a quoted field opens on this line and is never closed"),
+        "{err}"
+    );
+    // Quoted fields over several lines, and quotes inside them, are fine.
+    let fine = write(
+        &dir,
+        "ok.csv",
+        "id,title\na,\"سطر\nسطر \"\"مقتبس\"\"\"\nb,\"x\"\n",
+    );
+    let out = run(&[
+        "cluster",
+        &fine,
+        "--include-singletons",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // A quote that closes only thousands of lines later is caught too.
+    let mut long = String::from("id,title\na,\"text\n");
+    for i in 0..10_001 {
+        long.push_str(&format!("r{i},row {i}\n"));
+    }
+    long.push_str("\"\n");
+    let long = write(&dir, "long.csv", &long);
+    let err = fails(&["cluster", &long]);
+    assert!(
+        err.contains(
+            "long.csv:2: a quoted field opens on this line and runs over more than 10000 lines"
+        ),
+        "{err}"
+    );
+}
+
+// ── messages that name the real problem ──────────────────────────────────────────────────
+
+#[test]
+fn messages_name_the_real_problem() {
+    let dir = TempDir::new().unwrap();
+    let surrogate = write(&dir, "s.jsonl", "{\"id\":\"a\",\"title\":\"x\\ud800\"}\n");
+    let err = fails(&["cluster", &surrogate]);
+    assert!(
+        err.contains(r"s.jsonl:1: invalid JSON: a lone UTF-16 surrogate `\ud800` at column 21"),
+        "{err}"
+    );
+
+    let missing = dir.path().join("nodir").join("x.db");
+    let err = fails(&["index", "create", s(&missing)]);
+    assert!(err.contains("the folder"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!err.contains(".creating"), "{err}");
+    let err = fails(&["index", "create", s(dir.path())]);
+    assert!(err.contains("is a folder"), "{err}");
+
+    let gz = dir.path().join("k.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, b"1\t{\"id\":\"a\",\"title\":\"x\"}\n").unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let err = fails(&["sign", "--keyed", s(&gz)]);
+    assert!(err.contains("is gzip-compressed"), "{err}");
+
+    let header = dir.path().join("h.csv");
+    fs::write(&header, b"i\xffd,title\na,text\n").unwrap();
+    let err = fails(&["cluster", s(&header)]);
+    assert!(err.contains("h.csv:1: column 1 of the header"), "{err}");
+    assert!(err.contains("is not UTF-8"), "{err}");
+}
+
+#[test]
+fn text_folder_ids_keep_non_utf8_names_apart_and_name_their_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new().unwrap();
+    let one = dir.path().join("in").join("dir1");
+    let two = dir.path().join("in").join("dir2");
+    fs::create_dir_all(&one).unwrap();
+    fs::create_dir_all(&two).unwrap();
+    for name in [&b"a\xff.txt"[..], b"a\xfe.txt"] {
+        fs::write(
+            two.join(std::ffi::OsStr::from_bytes(name)),
+            "خبر عن الطقس اليوم",
+        )
+        .unwrap();
+    }
+    let out = run(&["cluster", s(&two), "--format", "json", "--threshold", "0.5"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = v["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [r"a\xFE", r"a\xFF"]);
+
+    fs::write(one.join("x.txt"), "نص أول").unwrap();
+    fs::write(two.join("x.txt"), "نص ثان").unwrap();
+    let err = fails(&["cluster", s(&one), s(&two)]);
+    assert!(
+        err.contains(&format!(
+            "{}/x.txt: duplicate id `x` (first seen at {}/x.txt)",
+            s(&two),
+            s(&one)
+        )),
+        "{err}"
+    );
+}

@@ -1211,7 +1211,7 @@ fn read_chunk(
         state.stats.read += 1;
         match doc {
             Ok(doc) => {
-                let origin = Location::line(names[n].as_str(), doc.line);
+                let origin = doc.location(&names[n]);
                 out.push((doc, origin));
             }
             Err(e) if e.is_record_error() && options.skip_invalid => {

@@ -87,32 +87,67 @@ impl Index {
     /// `path` exists or cannot be written.
     pub fn create(path: &Path, settings: &Settings) -> Result<Index> {
         index_settings(settings).map_err(Error::Config)?;
+        if path.is_dir() {
+            return Err(index_error(
+                path,
+                "is a folder; give the index file to create in it (e.g. news.db inside it)",
+            ));
+        }
         if path.exists() {
             return Err(index_error(
                 path,
                 "already exists; choose a new path, or add to it with `mukarrar index add`",
             ));
         }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(index_error(
+                path,
+                format!(
+                    "cannot be created: the folder {} does not exist",
+                    folder.display()
+                ),
+            ));
+        }
+        let [tmp, ..] = Index::temporary_paths(path);
+        let built = (|| -> Result<()> {
+            let _ = std::fs::remove_file(&tmp);
+            let conn = Connection::open(&tmp).map_err(|e| sqlite(path, e))?;
+            store::initialize(&conn, settings).map_err(|e| sqlite(path, e))?;
+            conn.close().map_err(|(_, e)| sqlite(path, e))?;
+            // A link fails when the path exists by now (another `create`): never replace it.
+            match std::fs::hard_link(&tmp, path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(index_error(
+                    path,
+                    "already exists (created meanwhile by another process)",
+                )),
+                // A file system without hard links: rename, which replaces.
+                Err(_) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+            }
+        })();
+        for p in Index::temporary_paths(path) {
+            let _ = std::fs::remove_file(p);
+        }
+        built?;
+        Index::open(path, Access::ReadWrite)
+    }
+
+    /// The temporary files [`Index::create`] builds an index at `path` under (the file, then
+    /// SQLite's files beside it), so that a caller can remove them if the process is stopped.
+    pub fn temporary_paths(path: &Path) -> [PathBuf; 4] {
         let name = path
             .file_name()
             .map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
         let tmp = path.with_file_name(format!(".{name}.creating-{}", std::process::id()));
-        let built = (|| -> Result<()> {
-            let _ = std::fs::remove_file(&tmp);
-            let conn = Connection::open(&tmp).map_err(|e| sqlite(&tmp, e))?;
-            store::initialize(&conn, settings).map_err(|e| sqlite(path, e))?;
-            conn.close().map_err(|(_, e)| sqlite(path, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-        })();
-        if built.is_err() {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut p = tmp.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
-        }
-        built?;
-        Index::open(path, Access::ReadWrite)
+        ["", "-wal", "-shm", "-journal"].map(|suffix| {
+            let mut p = tmp.clone().into_os_string();
+            p.push(suffix);
+            PathBuf::from(p)
+        })
     }
 
     /// Opens the index at `path`.

@@ -27,8 +27,55 @@ struct Run {
     newlines: u64,
 }
 
+/// A quoted field that runs over more lines than this is taken for a quote never closed.
+pub(crate) const MAX_QUOTED_LINES: u64 = 10_000;
+
+/// Where CSV quoting stands after the bytes read so far (the `csv` crate's rules: a quote
+/// opens a quoted field only at the start of a field, `""` inside one is a quote, and bytes
+/// after the closing quote continue the field unquoted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the field's end, or the first half of `""`.
+    QuoteInQuoted,
+}
+
+/// A quoted field that cannot be right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QuoteProblem {
+    /// The input ends inside the quoted field opened on this line.
+    Unclosed { line: u64 },
+    /// The quoted field opened on this line runs over more than [`MAX_QUOTED_LINES`] lines.
+    TooLong { line: u64 },
+}
+
+impl QuoteProblem {
+    fn message(self) -> (u64, String) {
+        match self {
+            QuoteProblem::Unclosed { line } => (
+                line,
+                "a quoted field opens on this line and is never closed (the file ends inside \
+                 it): a closing `\"` is missing, and every line after it would be read as \
+                 part of one field"
+                    .into(),
+            ),
+            QuoteProblem::TooLong { line } => (
+                line,
+                format!(
+                    "a quoted field opens on this line and runs over more than \
+                     {MAX_QUOTED_LINES} lines: a closing `\"` is probably missing"
+                ),
+            ),
+        }
+    }
+}
+
 /// Passes bytes through while noting where line breaks are, so that the line a record starts
-/// on can be found from its byte offset.
+/// on can be found from its byte offset; for CSV, also follows the quoting, so that a quote
+/// that is never closed is reported at the line where it opened instead of swallowing the
+/// rest of the file into one field.
 ///
 /// A record found at byte offset `x` (just after the previous record's first terminator
 /// byte) really starts after the run of line-break bytes at `x`; its line is one more than the
@@ -43,6 +90,13 @@ struct LineBreaks<R> {
     runs: VecDeque<Run>,
     /// `\n` bytes in the runs already dropped.
     passed: u64,
+    /// The delimiter, when quotes are followed (CSV).
+    delimiter: Option<u8>,
+    quoting: Quoting,
+    /// Where the open quoted field began, and the `\n` bytes in it so far.
+    quote_at: u64,
+    quote_lines: u64,
+    pub(crate) problem: Option<QuoteProblem>,
 }
 
 impl<R> LineBreaks<R> {
@@ -53,7 +107,66 @@ impl<R> LineBreaks<R> {
             open: None,
             runs: VecDeque::new(),
             passed: 0,
+            delimiter: None,
+            quoting: Quoting::FieldStart,
+            quote_at: 0,
+            quote_lines: 0,
+            problem: None,
         }
+    }
+
+    /// Follows the quoting of fields delimited by `delimiter` too.
+    fn with_quotes(inner: R, delimiter: u8) -> LineBreaks<R> {
+        LineBreaks {
+            delimiter: Some(delimiter),
+            ..LineBreaks::new(inner)
+        }
+    }
+
+    /// Advances the quoting over `data`, which starts at stream offset `at`. Returns the
+    /// problem found, if any (the line breaks of `data` must already be noted).
+    fn follow_quotes(&mut self, data: &[u8], at: u64) -> Option<QuoteProblem> {
+        let delimiter = self.delimiter?;
+        let mut i = 0;
+        while i < data.len() {
+            // Inside a quoted field only quotes and line feeds matter, inside an unquoted one
+            // only its ends: skip to the next.
+            let next = match self.quoting {
+                Quoting::Quoted => data[i..].iter().position(|&b| b == b'"' || b == b'\n'),
+                Quoting::Unquoted => data[i..]
+                    .iter()
+                    .position(|&b| b == delimiter || b == b'\n' || b == b'\r'),
+                _ => Some(0),
+            };
+            match next {
+                Some(n) => i += n,
+                None => break,
+            }
+            let b = data[i];
+            self.quoting = match (self.quoting, b) {
+                (Quoting::FieldStart, b'"') => {
+                    self.quote_at = at + i as u64;
+                    self.quote_lines = 0;
+                    Quoting::Quoted
+                }
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::Quoted, _) => {
+                    // A line feed inside the quoted field.
+                    self.quote_lines += 1;
+                    if self.quote_lines > MAX_QUOTED_LINES {
+                        let line = self.line_at(self.quote_at);
+                        return Some(QuoteProblem::TooLong { line });
+                    }
+                    Quoting::Quoted
+                }
+                (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+                (_, b'\n' | b'\r') => Quoting::FieldStart,
+                (_, b) if b == delimiter => Quoting::FieldStart,
+                _ => Quoting::Unquoted,
+            };
+            i += 1;
+        }
+        None
     }
 
     /// The line of a record found at byte offset `x`. Offsets must not decrease between calls.
@@ -75,8 +188,30 @@ impl<R> LineBreaks<R> {
 
 impl<R: Read> Read for LineBreaks<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.problem.is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "unclosed quote"));
+        }
         let n = self.inner.read(buf)?;
-        let data = &buf[..n];
+        let start = self.offset;
+        self.note_line_breaks(&buf[..n]);
+        let problem = if n == 0 && self.quoting == Quoting::Quoted {
+            let line = self.line_at(self.quote_at);
+            Some(QuoteProblem::Unclosed { line })
+        } else {
+            self.follow_quotes(&buf[..n], start)
+        };
+        if problem.is_some() {
+            self.problem = problem;
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "unclosed quote"));
+        }
+        Ok(n)
+    }
+}
+
+impl<R> LineBreaks<R> {
+    /// Notes the line breaks of `data`, the next bytes of the stream.
+    fn note_line_breaks(&mut self, data: &[u8]) {
+        let n = data.len();
         let mut i = 0;
         while i < n {
             if self.open.is_none() {
@@ -112,7 +247,6 @@ impl<R: Read> Read for LineBreaks<R> {
             i += 1;
         }
         self.offset += n as u64;
-        Ok(n)
     }
 }
 
@@ -160,7 +294,11 @@ impl DelimitedReader {
             .has_headers(true)
             .flexible(true)
             .buffer_capacity(BUFFER_SIZE)
-            .from_reader(LineBreaks::new(stream.bytes));
+            .from_reader(if quoting {
+                LineBreaks::with_quotes(stream.bytes, delimiter)
+            } else {
+                LineBreaks::new(stream.bytes)
+            });
         let (header, header_at) = match rdr.byte_headers() {
             Ok(header) => (
                 header
@@ -178,11 +316,38 @@ impl DelimitedReader {
                 header.position().map_or(0, |p| p.byte()),
             ),
             Err(e) => {
+                if let Some(problem) = rdr.get_ref().problem {
+                    return Err(quote_error(&source, problem));
+                }
                 let line = rdr.get_mut().line_at(0);
                 return Err(csv_fatal(&source, line, stream.gzip, &e));
             }
         };
         let header_line = rdr.get_mut().line_at(header_at);
+        // A name that is not UTF-8 would silently match no field (the id column lost, the
+        // text column missing): the file is in another encoding.
+        if let Ok(raw) = rdr.byte_headers() {
+            for (i, name) in raw.iter().enumerate() {
+                let name = if i == 0 {
+                    name.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(name)
+                } else {
+                    name
+                };
+                if let Err(valid_up_to) = super::utf8(name) {
+                    return Err(Error::Input {
+                        location: Location::line(&source, header_line),
+                        message: format!(
+                            "column {} of the header (`{}`) is not UTF-8 (invalid byte at \
+                             position {}): the file is in another encoding; convert it to \
+                             UTF-8 first (e.g. `iconv -f CP1256 -t UTF-8`)",
+                            i + 1,
+                            String::from_utf8_lossy(name),
+                            valid_up_to + 1
+                        ),
+                    });
+                }
+            }
+        }
         let column = |name: &str| header.iter().position(|h| h == name);
         let text_columns: Vec<usize> = fields.text.iter().filter_map(|p| column(&p.name)).collect();
         let empty = header.is_empty();
@@ -300,6 +465,7 @@ impl DelimitedReader {
             line,
             raw,
             fields,
+            file: None,
         })
     }
 }
@@ -307,6 +473,15 @@ impl DelimitedReader {
 /// `s` as a JSON string literal.
 fn json_string(s: &str) -> String {
     Value::String(s.to_string()).to_string()
+}
+
+/// The whole-input error for a quoted field that cannot be right.
+fn quote_error(source: &str, problem: QuoteProblem) -> Error {
+    let (line, message) = problem.message();
+    Error::Input {
+        location: Location::line(source, line),
+        message,
+    }
 }
 
 /// The whole-input error for a csv error that stops reading.
@@ -341,6 +516,10 @@ impl Iterator for DelimitedReader {
                 Some(self.document(line))
             }
             Err(e) => {
+                if let Some(problem) = self.rdr.get_ref().problem {
+                    self.done = true;
+                    return Some(Err(quote_error(&self.source, problem)));
+                }
                 let at = e
                     .position()
                     .map_or_else(|| self.rdr.position().byte(), |p| p.byte());

@@ -106,8 +106,12 @@ fn parse_line(
     let record = super::utf8(bytes).map_err(|valid_up_to| {
         record_error(location(), RecordError::InvalidUtf8(offset + valid_up_to))
     })?;
-    let value: Value = serde_json::from_str(record)
-        .map_err(|e| record_error(location(), RecordError::InvalidJson(json_message(&e))))?;
+    let value: Value = serde_json::from_str(record).map_err(|e| {
+        record_error(
+            location(),
+            RecordError::InvalidJson(json_message(&e, record)),
+        )
+    })?;
     let mut object = match value {
         Value::Object(object) => object,
         other => {
@@ -146,6 +150,7 @@ fn parse_line(
         line,
         raw: fields.keep_raw.then(|| record.to_string()),
         fields: kept,
+        file: None,
     })
 }
 
@@ -197,8 +202,18 @@ fn take_text(
 }
 
 /// serde_json's message without its "at line 1 column N" suffix (a record is one line, so the
-/// line would mislead), with the column kept.
-fn json_message(err: &serde_json::Error) -> String {
+/// line would mislead), with the column kept; a lone UTF-16 surrogate escape, which serde_json
+/// reports as a broken escape, is named as such.
+fn json_message(err: &serde_json::Error, record: &str) -> String {
+    if err.to_string().contains("escape") {
+        if let Some((column, escape)) = lone_surrogate(record) {
+            return format!(
+                "a lone UTF-16 surrogate `{escape}` at column {column}: JSON can hold it only \
+                 as half of a pair (`\\ud83d\\ude00`), so the text was cut in the middle of a \
+                 character"
+            );
+        }
+    }
     let mut message = err.to_string();
     if let Some(at) = message.rfind(" at line ") {
         message.truncate(at);
@@ -207,4 +222,57 @@ fn json_message(err: &serde_json::Error) -> String {
         message.push_str(&format!(" at column {}", err.column()));
     }
     message
+}
+
+/// The first `\uXXXX` escape of `record` that is a surrogate without its other half, as
+/// (1-based column in characters, the escape).
+fn lone_surrogate(record: &str) -> Option<(usize, String)> {
+    let b = record.as_bytes();
+    let escape_at = |i: usize| -> Option<u16> {
+        let hex = b.get(i + 2..i + 6)?;
+        (b.get(i..i + 2) == Some(b"\\u"))
+            .then(|| u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok())
+            .flatten()
+    };
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match escape_at(i) {
+            Some(high @ 0xD800..=0xDBFF) => {
+                if matches!(escape_at(i + 6), Some(0xDC00..=0xDFFF)) {
+                    i += 12;
+                    continue;
+                }
+                return Some((record[..i].chars().count() + 1, format!("\\u{high:04x}")));
+            }
+            Some(low @ 0xDC00..=0xDFFF) => {
+                return Some((record[..i].chars().count() + 1, format!("\\u{low:04x}")));
+            }
+            // Any other escape (`\\`, `\"`, `\u0041`) is skipped whole.
+            Some(_) => i += 6,
+            None => i += 2,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogates_are_found() {
+        assert_eq!(
+            lone_surrogate(r#"{"t":"x\ud800"}"#),
+            Some((8, r"\ud800".into()))
+        );
+        assert_eq!(
+            lone_surrogate(r#"{"t":"\\ud800 \ud83d\ude00 \udc00"}"#),
+            Some((28, r"\udc00".into()))
+        );
+        assert_eq!(lone_surrogate(r#"{"t":"\ud83d\ude00 \u0041"}"#), None);
+    }
 }

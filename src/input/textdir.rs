@@ -23,6 +23,8 @@ struct Entry {
 
 /// Reads documents from a folder of text files.
 pub(crate) struct TextDirReader {
+    /// The folder as given, for messages.
+    root: String,
     entries: std::vec::IntoIter<Entry>,
     keep_raw: bool,
     counter: ByteCounter,
@@ -43,6 +45,7 @@ impl TextDirReader {
         entries.sort_by(|a, b| a.relative.cmp(&b.relative));
         Ok((
             TextDirReader {
+                root: root.trim_end_matches('/').to_string(),
                 entries: entries.into_iter(),
                 keep_raw,
                 counter,
@@ -69,7 +72,7 @@ fn walk(listing: fs::ReadDir, dir: &Path, prefix: &str, out: &mut Vec<Entry>, to
             }
         };
         let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = escaped_name(&entry.file_name());
         let relative = if prefix.is_empty() {
             name
         } else {
@@ -114,9 +117,26 @@ fn walk(listing: fs::ReadDir, dir: &Path, prefix: &str, out: &mut Vec<Entry>, to
     }
 }
 
+/// A file name as text: bytes that are not UTF-8 are written `\xFF`, so that two names that
+/// differ only there stay two ids (a lossy decoding would make both `a�`).
+fn escaped_name(name: &std::ffi::OsStr) -> String {
+    let mut out = String::new();
+    for chunk in name.as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
 impl TextDirReader {
     fn document(&self, entry: Entry) -> Result<Document> {
-        let source = entry.path.display().to_string();
+        let source = if entry.relative.is_empty() {
+            entry.path.display().to_string()
+        } else {
+            format!("{}/{}", self.root, entry.relative)
+        };
         let fail = |kind| Error::Record {
             location: Location::file(&source),
             kind,
@@ -144,6 +164,7 @@ impl TextDirReader {
             line: 1,
             raw,
             fields: Vec::new(),
+            file: Some(source),
         })
     }
 }

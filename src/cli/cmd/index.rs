@@ -254,6 +254,11 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
 
 fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
     let settings = args.settings.settings()?;
+    // Stopped by a signal, the half-built file goes too.
+    let _registered: Vec<_> = Index::temporary_paths(&args.db)
+        .iter()
+        .map(|p| crate::cli::cleanup::register(p))
+        .collect();
     let index = Index::create(&args.db, &settings)?;
     if !global.quiet {
         crate::cli::progress::stderr_line(&format!(

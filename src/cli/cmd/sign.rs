@@ -108,13 +108,23 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         if !matches!(config.format, None | Some(Format::Jsonl)) {
             bail!("--keyed reads JSON Lines only (drop --input-format)");
         }
-        let source: Box<dyn io::BufRead + Send> = if name == "-" {
+        let mut source: Box<dyn io::BufRead + Send> = if name == "-" {
             Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
         } else {
             let file =
                 std::fs::File::open(name).with_context(|| format!("cannot read input {name}"))?;
             Box::new(BufReader::with_capacity(1 << 16, file))
         };
+        let head = source
+            .fill_buf()
+            .with_context(|| format!("cannot read input {name}"))?;
+        if head.starts_with(&[0x1f, 0x8b]) {
+            bail!(
+                "{name} is gzip-compressed, and --keyed reads uncompressed JSON Lines (a key, a \
+                 tab, a record on each line): decompress it first, e.g. `zcat {name} | mukarrar \
+                 sign --keyed -`"
+            );
+        }
         let (lines, keys) = KeyedLines::new(source);
         let reader = input::from_reader(lines, name, Format::Jsonl, &config)
             .with_context(|| format!("cannot read input {name}"))?;
