@@ -760,3 +760,115 @@ fn text_folder_ids_keep_non_utf8_names_apart_and_name_their_files() {
         "{err}"
     );
 }
+
+// ── read-only files and folders ──────────────────────────────────────────────────────────
+
+/// True when the tests run as root, for whom permissions do not apply.
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let probe = TempDir::new().unwrap();
+    fs::metadata(probe.path()).unwrap().uid() == 0
+}
+
+#[test]
+fn read_only_operations_work_on_a_read_only_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let folder = dir.path().join("ro");
+    fs::create_dir(&folder).unwrap();
+    let db = folder.join("i.db");
+    run(&["index", "create", s(&db)]);
+    run(&["index", "add", s(&db), s(&sample("labelled.jsonl"))]);
+    assert!(!folder.join("i.db-wal").exists() && !folder.join("i.db-shm").exists());
+    let input = dir.path().join("in.jsonl");
+    fs::copy(sample("headlines.jsonl"), &input).unwrap();
+    fs::set_permissions(&input, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o555)).unwrap();
+    // As root, run as `nobody`, whom the permissions bind.
+    let reader = |args: &[&str]| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("-q").args(args).current_dir(dir.path());
+        if is_root() {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.output().unwrap()
+    };
+    for args in [
+        vec!["index", "stats", s(&db)],
+        vec!["index", "export", s(&db), "--format", "csv"],
+        vec!["index", "query", s(&db), s(&input), "--format", "csv"],
+        vec!["index", "check", s(&db)],
+        vec!["filter", s(&input), "--db", s(&db)],
+    ] {
+        let out = reader(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    // A writer is refused, and says why.
+    let out = reader(&["index", "add", s(&db), s(&input)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("read-only"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+// ── signals ──────────────────────────────────────────────────────────────────────────────
+
+/// The files whose names start with `.mukarrar-` in `dir`.
+fn temporary_files(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".mukarrar-"))
+        .collect()
+}
+
+#[test]
+fn a_signal_while_a_report_is_open_leaves_no_temporary_file() {
+    use std::io::Write;
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let dir = TempDir::new().unwrap();
+        let report = dir.path().join("report.csv");
+        let mut child = Command::new(bin())
+            .args(["-q", "cluster", "-", "-o", s(&report)])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Input keeps coming: the run is under way, its report's file open.
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(&fs::read(sample("headlines.jsonl")).unwrap())
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while temporary_files(dir.path()).is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the report's temporary file never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        assert_eq!(child.wait().unwrap().code(), Some(status), "SIG{signal}");
+        drop(stdin);
+        assert_eq!(
+            temporary_files(dir.path()),
+            Vec::<String>::new(),
+            "SIG{signal}"
+        );
+        assert!(!report.exists());
+    }
+}

@@ -172,21 +172,46 @@ impl Index {
             Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| sqlite(path, e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| sqlite(path, e))?;
+        let wait = match access {
+            Access::ReadOnly => READER_WAIT,
+            Access::ReadWrite => WRITER_WAIT,
+        };
+        let connect = |immutable: bool| -> rusqlite::Result<(Connection, i32)> {
+            let conn = if immutable {
+                Connection::open_with_flags(immutable_uri(path), flags)?
+            } else {
+                Connection::open_with_flags(path, flags)?
+            };
+            conn.busy_timeout(wait)?;
+            let app = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            Ok((conn, app))
+        };
         let not_an_index = || {
             index_error(
                 path,
                 "is not a mukarrar index; create one with `mukarrar index create PATH`",
             )
         };
-        let app: i32 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
+        let (conn, app) = match connect(false) {
             Ok(v) => v,
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::NotADatabase =>
             {
                 return Err(not_an_index())
+            }
+            // A reader in a folder it cannot write, where SQLite cannot make the index's
+            // shared-memory file: with no write-ahead log waiting, the file alone holds every
+            // commit, and no writer can be at work (it could not make the log either), so it
+            // is read as it is.
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if access == Access::ReadOnly
+                    && matches!(
+                        e.code,
+                        rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+                    )
+                    && !has_wal(path) =>
+            {
+                connect(true).map_err(|e| sqlite(path, e))?
             }
             Err(e) => return Err(sqlite(path, e)),
         };
@@ -436,6 +461,35 @@ fn index_error(path: &Path, message: impl Into<String>) -> Error {
         path: path.to_path_buf(),
         message: message.into(),
     }
+}
+
+/// How long a reader waits for a lock (only recovery after a crash takes one).
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a writer waits for another writer to finish: writers queue, and a nightly job
+/// would rather wait than fail.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// True when the index's write-ahead log exists and holds anything.
+fn has_wal(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// `path` as an SQLite URI that opens it read-only without locks or shared memory.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in absolute.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/._-~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 /// True for SQLite's errors that say the file is damaged.
