@@ -872,3 +872,25 @@ fn a_signal_while_a_report_is_open_leaves_no_temporary_file() {
         assert!(!report.exists());
     }
 }
+
+// ── any bytes at all ─────────────────────────────────────────────────────────────────────
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Every reader takes any bytes without panicking (scripts/fuzz runs this at length).
+    #[test]
+    fn readers_take_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        use mukarrar::input::{from_reader, Format, InputConfig};
+        for format in [Format::Jsonl, Format::Csv, Format::Tsv] {
+            let cfg = InputConfig { keep_raw: true, ..InputConfig::default() };
+            if let Ok(reader) = from_reader(std::io::Cursor::new(bytes.clone()), "p", format, &cfg) {
+                for doc in reader {
+                    let _ = doc;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = mukarrar::date::parse(&text);
+    }
+}
