@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 
 import pytest
 
@@ -111,7 +112,10 @@ def test_the_package_says_what_it_is():
 def test_defaults_in_signatures_are_the_command_lines(cli):
     import inspect
 
-    window = inspect.signature(mukarrar.Filter).parameters["window"].default
+    try:
+        window = inspect.signature(mukarrar.Filter).parameters["window"].default
+    except ValueError:  # Python 3.9 reads no signature from a native class
+        pytest.skip(f"Python {sys.version.split()[0]} cannot read the signature of a native class")
     assert re.search(rf"\[default:\s+{window}\s+when\s+no\s+--window-days", run(cli, "filter", "--help"))
     threshold = inspect.signature(mukarrar.params).parameters["threshold"].default
     assert re.search(rf"--threshold <T>[^\[]*\[default: {threshold}\]", run(cli, "cluster", "--help"))
