@@ -141,6 +141,9 @@ pub enum Error {
         /// What is wrong, and what to do about it.
         message: String,
     },
+    /// The caller asked the run to stop ([`crate::progress::Progress::interrupted`]).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {

@@ -129,7 +129,7 @@ const BATCH: usize = 512;
 const PREVIEW_WORDS: usize = 12;
 
 /// The first words of a text, as reports show them.
-pub(crate) fn preview(text: &str) -> String {
+pub fn preview(text: &str) -> String {
     let mut out = String::new();
     for (i, w) in text.split_whitespace().enumerate() {
         if i == PREVIEW_WORDS {
@@ -184,7 +184,9 @@ pub(crate) fn numbered(
 /// Reads every document of `inputs`, in order, then clusters them.
 ///
 /// Record errors stop the run unless `options.skip_invalid` is set; a repeated id is a record
-/// error too. Must be called inside the rayon pool that should do the work.
+/// error too. The run stops with [`Error::Interrupted`] when [`Progress::interrupted`] says so
+/// (asked after every batch of documents and between stages). Must be called inside the rayon
+/// pool that should do the work.
 pub fn run(
     inputs: Vec<Input>,
     settings: &Settings,
@@ -292,6 +294,9 @@ pub fn run(
                 })
                 .collect();
             progress.advance(results.len() as u64);
+            if progress.interrupted() {
+                return Err(Error::Interrupted);
+            }
             for (info, set, lines) in results {
                 docs.push(info);
                 if let Some(set) = set {
@@ -325,6 +330,9 @@ pub fn run(
         .push((Stage::Sign.name().into(), started.elapsed().as_secs_f64()));
 
     // ── band + verify ──────────────────────────────────────────────────────────────────
+    if progress.interrupted() {
+        return Err(Error::Interrupted);
+    }
     let started = Instant::now();
     progress.start(Stage::Band, Some(settings.lsh.bands as u64));
     let sig = |i: usize| &signatures[i * k..(i + 1) * k];
@@ -357,6 +365,9 @@ pub fn run(
         .push((Stage::Band.name().into(), started.elapsed().as_secs_f64()));
 
     // ── cluster ────────────────────────────────────────────────────────────────────────
+    if progress.interrupted() {
+        return Err(Error::Interrupted);
+    }
     let started = Instant::now();
     progress.start(Stage::Cluster, None);
     let groups = cluster::groups(
@@ -464,4 +475,53 @@ pub fn cluster_texts(texts: &[&str], settings: &Settings) -> Result<Outcome> {
         &RunOptions::default(),
         &crate::progress::NoProgress,
     )
+}
+
+#[cfg(test)]
+mod interrupt_tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    /// Asks the run to stop once `after` documents are signed.
+    struct StopAfter {
+        after: u64,
+        done: AtomicU64,
+    }
+
+    impl Progress for StopAfter {
+        fn advance(&self, n: u64) {
+            self.done.fetch_add(n, Ordering::Relaxed);
+        }
+        fn interrupted(&self) -> bool {
+            self.done.load(Ordering::Relaxed) >= self.after
+        }
+    }
+
+    fn inputs(n: usize) -> Vec<Input> {
+        let docs = (0..n).map(|i| Ok(Document::new(i.to_string(), format!("a{i} b{i} c{i}"))));
+        vec![Input::new("<memory>", docs.collect::<Vec<_>>().into_iter())]
+    }
+
+    #[test]
+    fn a_run_stops_when_asked_and_not_otherwise() {
+        let settings = Settings::default();
+        let run_with = |after: u64| {
+            let progress = StopAfter {
+                after,
+                done: AtomicU64::new(0),
+            };
+            let outcome = run(inputs(1500), &settings, &RunOptions::default(), &progress);
+            (outcome, progress.done.load(Ordering::Relaxed))
+        };
+        let (stopped, signed) = run_with(1);
+        assert!(matches!(stopped, Err(Error::Interrupted)));
+        assert!(
+            signed < 1500,
+            "stopped after the first batch, not at the end"
+        );
+        let (finished, signed) = run_with(u64::MAX);
+        assert_eq!(finished.unwrap().stats.documents, 1500);
+        assert_eq!(signed, 1500);
+    }
 }

@@ -40,6 +40,12 @@ pub trait Progress: Send + Sync {
     fn finish(&self, _stage: Stage) {}
     /// A record was skipped (with `skip_invalid`); the error names file and line.
     fn warn(&self, _error: &Error) {}
+    /// True when the caller wants the run to stop (a front end that saw Ctrl-C): a run that
+    /// asks ([`crate::pipeline::run`], between batches of documents and between stages)
+    /// stops with [`Error::Interrupted`].
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that ignores everything.

@@ -377,6 +377,190 @@ pub fn longest_common_run(a: &[u64], b: &[u64]) -> usize {
     best
 }
 
+/// Every setting by the name of its command-line flag (`--short-words` is `short_words`), with
+/// the command line's defaults: what the command line and other front ends (the Python
+/// package's keyword arguments) turn into [`Settings`], so that a name means the same thing
+/// everywhere.
+///
+/// ```
+/// use mukarrar::settings::Options;
+/// let settings = Options { threshold: 0.5, ..Options::default() }.settings().unwrap();
+/// assert_eq!(settings.threshold, 0.5);
+/// assert_eq!(Options::from_settings(&settings).threshold, 0.5);
+/// let err = Options { threshold: 1.5, ..Options::default() }.settings().unwrap_err();
+/// assert_eq!(err.to_string(), "--threshold 1.5 is out of range (greater than 0, at most 1)");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// `--normalize`: the normalization profile.
+    pub normalize: Profile,
+    /// `--shingle`: shingles of words or of characters.
+    pub shingle: ShingleKind,
+    /// `--ngram`: the shingle size; `None` takes the kind's default (3 words, 5 characters).
+    pub ngram: Option<usize>,
+    /// `--keep-title-tags`: do not remove title tags.
+    pub keep_title_tags: bool,
+    /// `--short-words`: texts of fewer words are short; 0 treats every text as long.
+    pub short_words: usize,
+    /// `--short-threshold`: the similarity two short texts must reach.
+    pub short_threshold: f64,
+    /// `--ignore-numbers`: compare short texts even when their numbers differ.
+    pub ignore_numbers: bool,
+    /// `--short-run-words`: a shared run of this many words makes two short texts duplicates;
+    /// 0 turns the rule off.
+    pub short_run_words: usize,
+    /// `--lead-words`: opening words of a long text whose shingles are weighted.
+    pub lead_words: usize,
+    /// `--lead-weight`: how many times each lead shingle counts.
+    pub lead_weight: usize,
+    /// `--boilerplate-df`: leave out lines that occur in this many documents; 0 is off.
+    pub boilerplate_df: usize,
+    /// `--num-perm`: the signature length.
+    pub num_perm: usize,
+    /// `--seed`: seed of the shingle hash and of the permutations.
+    pub seed: u64,
+    /// `--threshold`: the similarity two long texts must reach.
+    pub threshold: f64,
+    /// `--lsh-objective`: how bands × rows are chosen.
+    pub lsh_objective: Objective,
+    /// `--bands`: LSH bands (overrides the objective).
+    pub bands: Option<usize>,
+    /// `--rows`: rows per band (overrides the objective).
+    pub rows: Option<usize>,
+    /// `--measure`: what the thresholds apply to.
+    pub measure: Measure,
+    /// `--verify`: how candidate pairs are verified.
+    pub verify: Verify,
+    /// `--linkage`: how verified pairs form clusters.
+    pub linkage: Linkage,
+    /// `--representative`: which member represents a cluster.
+    pub representative: Representative,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        let short = ShortText::default();
+        let lead = Lead::default();
+        let minhash = MinHashConfig::default();
+        Options {
+            normalize: Profile::Default,
+            shingle: ShingleKind::Word,
+            ngram: None,
+            keep_title_tags: false,
+            short_words: short.words,
+            short_threshold: short.threshold,
+            ignore_numbers: !short.numbers,
+            short_run_words: short.run_words,
+            lead_words: lead.words,
+            lead_weight: lead.weight,
+            boilerplate_df: 0,
+            num_perm: minhash.num_perm,
+            seed: minhash.seed,
+            threshold: DEFAULT_THRESHOLD,
+            lsh_objective: Objective::Area,
+            bands: None,
+            rows: None,
+            measure: Measure::Jaccard,
+            verify: Verify::Estimate,
+            linkage: Linkage::Single,
+            representative: Representative::First,
+        }
+    }
+}
+
+impl Options {
+    /// The validated settings these options give. Bands × rows are chosen for the lowest
+    /// threshold in use ([`Settings::candidate_threshold`]) unless `bands` or `rows` is given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the flag to change.
+    pub fn settings(&self) -> Result<Settings> {
+        let seed = self.seed;
+        let mut settings = Settings {
+            profile: self.normalize,
+            title_tags: !self.keep_title_tags,
+            shingle: ShingleConfig {
+                kind: self.shingle,
+                n: self.ngram.unwrap_or(self.shingle.default_n()),
+                seed,
+            },
+            lead: Lead {
+                words: self.lead_words,
+                weight: self.lead_weight,
+            },
+            boilerplate_df: self.boilerplate_df,
+            short: ShortText {
+                words: self.short_words,
+                shingle: ShingleConfig {
+                    seed,
+                    ..ShortText::default().shingle
+                },
+                threshold: self.short_threshold,
+                numbers: !self.ignore_numbers,
+                run_words: self.short_run_words,
+                ..ShortText::default()
+            },
+            minhash: MinHashConfig {
+                num_perm: self.num_perm,
+                seed,
+            },
+            threshold: self.threshold,
+            objective: self.lsh_objective,
+            lsh: LshParams { bands: 1, rows: 1 },
+            measure: self.measure,
+            verify: self.verify,
+            linkage: self.linkage,
+            representative: self.representative,
+        };
+        // Everything but the bands first: choosing bands reads the thresholds and num_perm.
+        settings.validate()?;
+        settings.lsh = LshParams::given(
+            settings.candidate_threshold(),
+            self.num_perm,
+            self.lsh_objective,
+            self.bands,
+            self.rows,
+        )
+        .map_err(Error::Config)?;
+        Ok(settings)
+    }
+
+    /// The options that give `settings` back (when the command line can express them): the
+    /// bands and rows are named only when they are not the objective's choice.
+    pub fn from_settings(settings: &Settings) -> Options {
+        let chosen = LshParams::choose(
+            settings.candidate_threshold(),
+            settings.minhash.num_perm,
+            settings.objective,
+        );
+        let explicit = settings.lsh != chosen;
+        Options {
+            normalize: settings.profile,
+            shingle: settings.shingle.kind,
+            ngram: Some(settings.shingle.n),
+            keep_title_tags: !settings.title_tags,
+            short_words: settings.short.words,
+            short_threshold: settings.short.threshold,
+            ignore_numbers: !settings.short.numbers,
+            short_run_words: settings.short.run_words,
+            lead_words: settings.lead.words,
+            lead_weight: settings.lead.weight,
+            boilerplate_df: settings.boilerplate_df,
+            num_perm: settings.minhash.num_perm,
+            seed: settings.minhash.seed,
+            threshold: settings.threshold,
+            lsh_objective: settings.objective,
+            bands: explicit.then_some(settings.lsh.bands),
+            rows: explicit.then_some(settings.lsh.rows),
+            measure: settings.measure,
+            verify: settings.verify,
+            linkage: settings.linkage,
+            representative: settings.representative,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +577,49 @@ mod tests {
     fn word_sets() {
         assert_eq!(word_jaccard(&[1, 2, 2, 3], &[3, 2, 1]), 1.0);
         assert!((word_jaccard(&[1, 2, 3], &[3, 4]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn options_give_their_settings_back() {
+        let defaults = Options::default().settings().unwrap();
+        assert_eq!(
+            Options::from_settings(&defaults).settings().unwrap(),
+            defaults
+        );
+        let other = Options {
+            shingle: ShingleKind::Char,
+            bands: Some(20),
+            ignore_numbers: true,
+            seed: 7,
+            ..Options::default()
+        }
+        .settings()
+        .unwrap();
+        assert_eq!(
+            (other.shingle.n, other.lsh.bands, other.lsh.rows),
+            (5, 20, 6)
+        );
+        assert_eq!((other.short.shingle.seed, other.minhash.seed), (7, 7));
+        assert_eq!(Options::from_settings(&other).settings().unwrap(), other);
+    }
+
+    #[test]
+    fn options_are_checked_before_bands_are_chosen() {
+        let err = |o: Options| o.settings().unwrap_err().to_string();
+        assert_eq!(
+            err(Options {
+                num_perm: 1 << 40,
+                ..Options::default()
+            }),
+            "--num-perm 1099511627776 is out of range (1 to 4096)"
+        );
+        assert_eq!(
+            err(Options {
+                bands: Some(100),
+                rows: Some(3),
+                ..Options::default()
+            }),
+            "--bands 100 × --rows 3 = 300 exceeds --num-perm 128"
+        );
     }
 }

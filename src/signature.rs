@@ -11,7 +11,7 @@ use crate::cluster::Verify;
 use crate::minhash::MinHasher;
 use std::borrow::Cow;
 
-use crate::normalize::{entities, title, Normalizer};
+use crate::normalize::{entities, title, Change, Normalizer};
 use crate::settings::{Settings, Traits};
 use crate::shingle::{ShingleKind, Shingler};
 
@@ -201,6 +201,56 @@ impl Signer {
             Cow::Borrowed(t) => title::strip(t).0,
             Cow::Owned(t) => Cow::Owned(title::strip(&t).0.into_owned()),
         }
+    }
+
+    /// Every change made to `text` before it is shingled, in order: HTML character references
+    /// decoded (`R0`), the title label (`T1`) and title tags (`T2`) removed (when title tags
+    /// are removed), then the changes of each normalization rule ([`Normalizer::explain`]).
+    /// Much slower than [`normalize_into`](Self::normalize_into): meant for single texts.
+    ///
+    /// ```
+    /// use mukarrar::pipeline::{Settings, Signer};
+    /// let signer = Signer::new(&Settings::default());
+    /// let steps: Vec<_> = signer.explain("عاجل | مسئول").iter().map(|c| c.rule).collect();
+    /// assert_eq!(steps, ["T1", "R12"]);
+    /// ```
+    pub fn explain(&self, text: &str) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let decoded = entities::decode(text);
+        if decoded != text {
+            changes.push(Change {
+                rule: "R0",
+                description: "HTML character references decoded",
+                from: text.to_string(),
+                to: decoded.to_string(),
+            });
+        }
+        let prepared = if self.title_tags {
+            let (stripped, removed) = title::strip(&decoded);
+            let removal = |rule, description, tag: &str| Change {
+                rule,
+                description,
+                from: tag.to_string(),
+                to: String::new(),
+            };
+            changes.extend(
+                removed
+                    .prefix
+                    .iter()
+                    .map(|label| removal("T1", "title label removed", label)),
+            );
+            changes.extend(
+                removed
+                    .suffixes
+                    .iter()
+                    .map(|tag| removal("T2", "title tag removed", tag)),
+            );
+            stripped.into_owned()
+        } else {
+            decoded.into_owned()
+        };
+        changes.extend(self.normalizer.explain(&prepared));
+        changes
     }
 
     /// Prepares ([`prepare`](Self::prepare)) and normalizes `text` into `scratch.normalized`.

@@ -14,8 +14,8 @@ use mukarrar::minhash::MinHashConfig;
 use mukarrar::normalize::Profile;
 use mukarrar::pipeline::Input;
 use mukarrar::report;
-use mukarrar::settings::{self, Lead, Linkage, Settings, ShortText, DEFAULT_THRESHOLD};
-use mukarrar::shingle::{ShingleConfig, ShingleKind};
+use mukarrar::settings::{self, Lead, Linkage, Options, Settings, ShortText, DEFAULT_THRESHOLD};
+use mukarrar::shingle::ShingleKind;
 
 /// Input format names on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,20 +195,14 @@ impl LshArgs {
     /// Bands × rows for a signature of `num_perm` slots, finding candidates down to
     /// `threshold`.
     pub fn params(&self, threshold: f64, num_perm: usize) -> anyhow::Result<LshParams> {
-        let p = match (self.bands, self.rows) {
-            (None, None) => LshParams::choose(threshold, num_perm, self.lsh_objective),
-            (Some(b), Some(r)) => LshParams { bands: b, rows: r },
-            (Some(b), None) => LshParams {
-                bands: b,
-                rows: num_perm / b.max(1),
-            },
-            (None, Some(r)) => LshParams {
-                bands: num_perm / r.max(1),
-                rows: r,
-            },
-        };
-        p.validate(num_perm).map_err(anyhow::Error::msg)?;
-        Ok(p)
+        LshParams::given(
+            threshold,
+            num_perm,
+            self.lsh_objective,
+            self.bands,
+            self.rows,
+        )
+        .map_err(anyhow::Error::msg)
     }
 }
 
@@ -256,52 +250,37 @@ impl SettingsArgs {
     }
 }
 
-/// Builds validated settings from the argument groups.
+/// Builds validated settings from the argument groups (through [`Options`], which names
+/// every setting as its flag does).
 pub fn settings(
     sig: &SignatureArgs,
     lsh: &LshArgs,
     cluster: &ClusterArgs,
 ) -> anyhow::Result<Settings> {
-    let seed = sig.seed;
-    let mut settings = Settings {
-        profile: sig.profile,
-        title_tags: !sig.keep_title_tags,
-        shingle: ShingleConfig {
-            kind: sig.shingle,
-            n: sig.ngram.unwrap_or(sig.shingle.default_n()),
-            seed,
-        },
-        lead: Lead {
-            words: sig.lead_words,
-            weight: sig.lead_weight,
-        },
+    let options = Options {
+        normalize: sig.profile,
+        shingle: sig.shingle,
+        ngram: sig.ngram,
+        keep_title_tags: sig.keep_title_tags,
+        short_words: sig.short_words,
+        short_threshold: sig.short_threshold,
+        ignore_numbers: sig.ignore_numbers,
+        short_run_words: sig.short_run_words,
+        lead_words: sig.lead_words,
+        lead_weight: sig.lead_weight,
         boilerplate_df: sig.boilerplate_df,
-        short: ShortText {
-            words: sig.short_words,
-            shingle: ShingleConfig {
-                seed,
-                ..ShortText::default().shingle
-            },
-            threshold: sig.short_threshold,
-            numbers: !sig.ignore_numbers,
-            run_words: sig.short_run_words,
-            ..ShortText::default()
-        },
-        minhash: MinHashConfig {
-            num_perm: sig.num_perm,
-            seed,
-        },
+        num_perm: sig.num_perm,
+        seed: sig.seed,
         threshold: lsh.threshold,
-        objective: lsh.lsh_objective,
-        lsh: LshParams { bands: 1, rows: 1 },
+        lsh_objective: lsh.lsh_objective,
+        bands: lsh.bands,
+        rows: lsh.rows,
         measure: cluster.measure,
         verify: cluster.verify,
         linkage: cluster.linkage,
         representative: cluster.representative,
     };
-    settings.lsh = lsh.params(settings.candidate_threshold(), sig.num_perm)?;
-    settings.validate()?;
-    Ok(settings)
+    Ok(options.settings()?)
 }
 
 /// Report output.
@@ -346,5 +325,37 @@ impl OutputArgs {
         } else {
             report::Format::Csv
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        settings: SettingsArgs,
+    }
+
+    #[test]
+    fn flag_defaults_are_the_library_options_defaults() {
+        let flags = Flags::try_parse_from(["mukarrar"]).unwrap();
+        assert_eq!(
+            flags.settings.settings().unwrap(),
+            Options::default().settings().unwrap()
+        );
+        let flags =
+            Flags::try_parse_from(["mukarrar", "--shingle", "char", "--rows", "4"]).unwrap();
+        let options = Options {
+            shingle: ShingleKind::Char,
+            rows: Some(4),
+            ..Options::default()
+        };
+        assert_eq!(
+            flags.settings.settings().unwrap(),
+            options.settings().unwrap()
+        );
     }
 }

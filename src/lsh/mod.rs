@@ -133,6 +133,39 @@ impl LshParams {
         }
     }
 
+    /// Bands × rows as the command line takes them: chosen by `objective` for `threshold`,
+    /// unless `bands` or `rows` is given; one of them alone takes as many of the other as fit
+    /// in `num_perm` slots. The message of an error names the flag to change.
+    ///
+    /// ```
+    /// use mukarrar::lsh::{LshParams, Objective};
+    /// let p = LshParams::given(0.5, 128, Objective::Area, Some(16), None).unwrap();
+    /// assert_eq!((p.bands, p.rows), (16, 8));
+    /// assert!(LshParams::given(0.5, 128, Objective::Area, Some(16), Some(9)).is_err());
+    /// ```
+    pub fn given(
+        threshold: f64,
+        num_perm: usize,
+        objective: Objective,
+        bands: Option<usize>,
+        rows: Option<usize>,
+    ) -> Result<LshParams, String> {
+        let p = match (bands, rows) {
+            (None, None) => LshParams::choose(threshold, num_perm, objective),
+            (Some(b), Some(r)) => LshParams { bands: b, rows: r },
+            (Some(b), None) => LshParams {
+                bands: b,
+                rows: num_perm / b.max(1),
+            },
+            (None, Some(r)) => LshParams {
+                bands: num_perm / r.max(1),
+                rows: r,
+            },
+        };
+        p.validate(num_perm)?;
+        Ok(p)
+    }
+
     /// ∫₀ᵗ P(s) ds: how much below-threshold similarity still becomes a candidate.
     pub fn false_positive_area(&self, threshold: f64) -> f64 {
         integrate(|s| self.probability(s), 0.0, threshold)

@@ -3,7 +3,7 @@
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
-use mukarrar::normalize::{entities, title, Normalizer, Profile};
+use mukarrar::normalize::Profile;
 use mukarrar::pipeline::{Scratch, Settings, Signer};
 
 use crate::cli::{Global, Status};
@@ -45,7 +45,6 @@ pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
         ..Settings::default()
     };
     let signer = Signer::new(&settings);
-    let normalizer = Normalizer::new(args.profile);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut scratch = Scratch::default();
@@ -53,25 +52,7 @@ pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
         signer.normalize_into(text, &mut scratch);
         writeln!(out, "{}", scratch.normalized)?;
         if args.explain {
-            let decoded = entities::decode(text);
-            if decoded != text {
-                writeln!(
-                    out,
-                    "  {:<4} HTML character references decoded: {:?} → {:?}",
-                    "R0", text, decoded
-                )?;
-            }
-            let prepared = signer.prepare(text);
-            if !args.keep_title_tags {
-                let (_, removed) = title::strip(&decoded);
-                if let Some(label) = &removed.prefix {
-                    writeln!(out, "  {:<4} title label removed: {label:?}", "T1")?;
-                }
-                for tag in &removed.suffixes {
-                    writeln!(out, "  {:<4} title tag removed: {tag:?}", "T2")?;
-                }
-            }
-            for c in normalizer.explain(&prepared) {
+            for c in signer.explain(text) {
                 writeln!(
                     out,
                     "  {:<4} {}: {:?} → {:?}",
