@@ -2,7 +2,7 @@
 //! document is a duplicate exactly when an earlier member of its `cluster` group is an LSH
 //! candidate of it and linked to it; and the window forgets what it should.
 
-mod support;
+use crate::support;
 
 use std::io::Cursor;
 use std::sync::atomic::AtomicBool;

@@ -2,7 +2,7 @@
 //! random moments leaves the index as of its last commit, and a reader working while a writer
 //! adds sees one committed state at a time.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -6,7 +6,7 @@ use std::fs;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-mod support;
+use crate::support;
 use support::{mukarrar, sample, write};
 
 /// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.

@@ -16,20 +16,32 @@ use serde_json::{json, Value};
 /// How long any one step may take before the test fails (a hung browser, not a slow page).
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Where Chromium is: `$MUKARRAR_CHROMIUM`, else `/usr/bin/chromium`, else `chromium` or
-/// `chromium-browser` on the PATH.
-pub fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MUKARRAR_CHROMIUM") {
-        return Some(PathBuf::from(p));
+/// Where Chromium is: `$MUKARRAR_CHROMIUM` (`none`: nowhere), else `/usr/bin/chromium`, else
+/// `chromium` or `chromium-browser` on the PATH; or why it was not found.
+pub fn find_chromium() -> Result<PathBuf, String> {
+    match std::env::var_os("MUKARRAR_CHROMIUM") {
+        Some(p) if p == "none" => return Err("Chromium not found: MUKARRAR_CHROMIUM=none".into()),
+        Some(p) if !p.is_empty() => {
+            let p = PathBuf::from(p);
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!(
+                    "Chromium not found: MUKARRAR_CHROMIUM={} is not a file",
+                    p.display()
+                ))
+            };
+        }
+        _ => {}
     }
     let fixed = Path::new("/usr/bin/chromium");
-    if fixed.exists() {
-        return Some(fixed.to_path_buf());
+    if fixed.is_file() {
+        return Ok(fixed.to_path_buf());
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
-        .find(|p| p.exists())
+    crate::on_path(&["chromium", "chromium-browser"]).ok_or_else(|| {
+        "Chromium not found: no /usr/bin/chromium, no chromium or chromium-browser on the PATH"
+            .into()
+    })
 }
 
 /// A headless Chromium with one page attached.
@@ -370,7 +382,13 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-#[test]
+pub const TESTS: &[crate::Test] = &[crate::Test {
+    name: "cdp::base64_decodes",
+    needs: &[],
+    ignored: None,
+    run: base64_decodes,
+}];
+
 fn base64_decodes() {
     assert_eq!(base64_decode("TWFu"), b"Man");
     assert_eq!(base64_decode("TWE="), b"Ma");

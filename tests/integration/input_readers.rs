@@ -944,7 +944,12 @@ fn stdin_is_read_and_gunzipped() {
     let plain = b"{\"id\": \"s1\", \"text\": \"one\"}\n\n{\"text\": \"two\"}\n".to_vec();
     for bytes in [plain.clone(), gzip(&plain)] {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "stdin_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "input_readers::stdin_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("MUKARRAR_STDIN_CHILD", "1")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

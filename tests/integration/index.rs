@@ -1,7 +1,7 @@
 //! `mukarrar index`: incremental adds give `cluster`'s clusters, ids stay stable, merges and
 //! splits are reported, and bad files or settings are refused with a way out.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

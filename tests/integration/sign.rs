@@ -16,7 +16,7 @@ use mukarrar::settings::Signed;
 use mukarrar::sign::{SignedDoc, SkipReason, SkippedLine};
 use tempfile::TempDir;
 
-mod support;
+use crate::support;
 use support::{mukarrar, sample, write};
 
 fn stdout(args: &[&str]) -> String {

@@ -2,7 +2,7 @@
 //! not dates, escape sequences in ids, broken stderr, two writers at once, read-only and
 //! damaged indexes. Each test names the behaviour it holds.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `mukarrar filter` on the command line: what it writes where, pipe manners (a closed
 //! stdout, SIGINT and SIGTERM, a live feed), invalid records, and the index.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};

@@ -4,18 +4,16 @@
 //! The driver is a small DevTools-protocol client over Chromium's `--remote-debugging-pipe`
 //! (cdp.rs): std and serde_json only, nothing to download, no port to open.
 //!
-//! These tests fail when Chromium is missing. `MUKARRAR_SKIP_BROWSER=1` skips them on a
-//! machine without it, except under CI (`CI` set), whose script installs it.
+//! Without Chromium they are skipped, or fail where it is required (see main.rs);
 //! `MUKARRAR_CHROMIUM` names another binary.
-
-mod cdp;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::cdp::Browser;
+use crate::{Need, Test};
 use assert_cmd::Command;
-use cdp::Browser;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -25,22 +23,9 @@ static ONE_BROWSER: Mutex<()> = Mutex::new(());
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 900;
 
-/// Runs `test` with a browser, or skips it when `MUKARRAR_SKIP_BROWSER=1`.
+/// Runs `test` with a browser (the runner has checked that there is one).
 fn with_browser(test: impl FnOnce(&mut Browser)) {
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    if std::env::var("MUKARRAR_SKIP_BROWSER").as_deref() == Ok("1") && !in_ci {
-        eprintln!("skipped: MUKARRAR_SKIP_BROWSER=1");
-        return;
-    }
-    let chromium = cdp::find_chromium().expect(
-        "Chromium is needed for the browser tests: `apt-get install chromium` \
-         (or set MUKARRAR_SKIP_BROWSER=1 to skip them on this machine)",
-    );
-    assert!(
-        chromium.exists(),
-        "no Chromium at {} (MUKARRAR_CHROMIUM)",
-        chromium.display()
-    );
+    let chromium = crate::chromium().unwrap_or_else(|why| panic!("{why}"));
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(&chromium, WIDTH, HEIGHT);
     test(&mut browser);
@@ -79,7 +64,6 @@ fn no_errors_and_no_requests_but_the_page(b: &Browser, page: &Path) {
     assert!(others.is_empty(), "requests besides the page: {others:?}");
 }
 
-#[test]
 fn the_headlines_report_loads_with_no_errors_and_no_requests() {
     let dir = TempDir::new().unwrap();
     let page = report(
@@ -106,7 +90,6 @@ fn the_headlines_report_loads_with_no_errors_and_no_requests() {
     });
 }
 
-#[test]
 fn the_search_box_filters_clusters_by_text_and_by_id() {
     let dir = TempDir::new().unwrap();
     let page = report(
@@ -153,7 +136,6 @@ fn the_search_box_filters_clusters_by_text_and_by_id() {
     });
 }
 
-#[test]
 fn a_cluster_opens_from_the_keyboard_with_its_differences_marked() {
     let dir = TempDir::new().unwrap();
     let page = report(
@@ -243,7 +225,6 @@ fn injection_corpus(dir: &TempDir) -> PathBuf {
     path
 }
 
-#[test]
 fn injected_markup_shows_as_text_and_runs_nothing() {
     let dir = TempDir::new().unwrap();
     let input = injection_corpus(&dir);
@@ -294,7 +275,6 @@ fn injected_markup_shows_as_text_and_runs_nothing() {
     });
 }
 
-#[test]
 fn the_eval_page_shows_false_merges_and_false_splits() {
     let dir = TempDir::new().unwrap();
     let labelled = dir.path().join("labelled.jsonl");
@@ -351,7 +331,6 @@ fn the_eval_page_shows_false_merges_and_false_splits() {
     });
 }
 
-#[test]
 fn a_large_report_builds_rows_only_as_they_scroll_into_view() {
     let dir = TempDir::new().unwrap();
     // 1,500 clusters of two near-identical texts each.
@@ -385,9 +364,7 @@ fn a_large_report_builds_rows_only_as_they_scroll_into_view() {
 }
 
 /// Writes `docs/report-headlines.png`, the screenshot in README.md:
-/// `cargo test --test browser -- --ignored screenshot`.
-#[test]
-#[ignore = "writes docs/report-headlines.png"]
+/// `cargo test --test external -- --ignored screenshot`.
 fn screenshot_of_the_headlines_report() {
     let dir = TempDir::new().unwrap();
     let page = dir.path().join("headlines.html");
@@ -420,9 +397,7 @@ fn screenshot_of_the_headlines_report() {
 }
 
 /// Load time of a large report (BENCHMARKS.md): `MUKARRAR_REPORT=dev.html cargo test --test
-/// browser -- --ignored --nocapture load_time`.
-#[test]
-#[ignore = "measures the report named by MUKARRAR_REPORT"]
+/// external -- --ignored load_time`.
 fn load_time_of_a_large_report() {
     let page = PathBuf::from(std::env::var("MUKARRAR_REPORT").expect("set MUKARRAR_REPORT"));
     with_browser(|b| {
@@ -487,3 +462,54 @@ fn load_time_of_a_large_report() {
         assert!(b.errors.is_empty(), "{:#?}", b.errors);
     });
 }
+
+/// A test that needs Chromium.
+const fn browser_test(name: &'static str, run: fn()) -> Test {
+    Test {
+        name,
+        needs: &[Need::Chromium],
+        ignored: None,
+        run,
+    }
+}
+
+pub const TESTS: &[Test] = &[
+    browser_test(
+        "browser::the_headlines_report_loads_with_no_errors_and_no_requests",
+        the_headlines_report_loads_with_no_errors_and_no_requests,
+    ),
+    browser_test(
+        "browser::the_search_box_filters_clusters_by_text_and_by_id",
+        the_search_box_filters_clusters_by_text_and_by_id,
+    ),
+    browser_test(
+        "browser::a_cluster_opens_from_the_keyboard_with_its_differences_marked",
+        a_cluster_opens_from_the_keyboard_with_its_differences_marked,
+    ),
+    browser_test(
+        "browser::injected_markup_shows_as_text_and_runs_nothing",
+        injected_markup_shows_as_text_and_runs_nothing,
+    ),
+    browser_test(
+        "browser::the_eval_page_shows_false_merges_and_false_splits",
+        the_eval_page_shows_false_merges_and_false_splits,
+    ),
+    browser_test(
+        "browser::a_large_report_builds_rows_only_as_they_scroll_into_view",
+        a_large_report_builds_rows_only_as_they_scroll_into_view,
+    ),
+    Test {
+        ignored: Some("writes docs/report-headlines.png"),
+        ..browser_test(
+            "browser::screenshot_of_the_headlines_report",
+            screenshot_of_the_headlines_report,
+        )
+    },
+    Test {
+        ignored: Some("measures the report named by MUKARRAR_REPORT"),
+        ..browser_test(
+            "browser::load_time_of_a_large_report",
+            load_time_of_a_large_report,
+        )
+    },
+];

@@ -1,0 +1,19 @@
+//! The integration tests: the library through its public API and the `mukarrar` binary as a
+//! user runs it, one module per area, in one test binary (one link instead of one per file).
+//!
+//! Tests that need programs a fresh machine may lack (Chromium, Java, pyspark) are in
+//! `tests/external`, which reports them as skipped when those are absent.
+
+mod support;
+
+mod cli;
+mod filter;
+mod filter_cli;
+mod hostile;
+mod index;
+mod index_crash;
+mod input_readers;
+mod minhash_estimate;
+mod normalize_cases;
+mod readme;
+mod sign;
