@@ -54,6 +54,8 @@ enum Command {
     Normalize(cmd::normalize::Args),
     Params(cmd::params::Args),
     Sign(cmd::sign::Args),
+    Completions(cmd::completions::Args),
+    Man(cmd::completions::ManArgs),
 }
 
 /// Exit statuses (see DESIGN.md).
@@ -102,6 +104,8 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Normalize(args) => cmd::normalize::run(args, global),
         Command::Params(args) => cmd::params::run(args, global),
         Command::Sign(args) => cmd::sign::run(args, global),
+        Command::Completions(args) => cmd::completions::completions(args),
+        Command::Man(args) => cmd::completions::man(args),
     })
 }
 

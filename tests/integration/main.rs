@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod completions;
 mod filter;
 mod filter_cli;
 mod hostile;
