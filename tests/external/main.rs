@@ -177,8 +177,9 @@ fn main() -> ExitCode {
     let tests = [browser::TESTS, cdp::TESTS, sign_spark::TESTS, TESTS]
         .into_iter()
         .flatten();
-    let (selected, filtered_out): (Vec<&Test>, Vec<&Test>) =
-        tests.into_iter().partition(|t| options.selects(t.name));
+    let (selected, filtered_out): (Vec<&Test>, Vec<&Test>) = tests
+        .into_iter()
+        .partition(|t| options.selects(t.name) && (!options.ignored || t.ignored.is_some()));
     if options.list {
         for t in &selected {
             println!("{}: test", t.name);
@@ -196,9 +197,6 @@ fn main() -> ExitCode {
         if let Some(why) = t.ignored.filter(|_| !run_ignored) {
             println!("test {} ... ignored, {why}", t.name);
             ignored += 1;
-            continue;
-        }
-        if options.ignored && t.ignored.is_none() {
             continue;
         }
         let missing: Vec<String> = t.needs.iter().filter_map(|&n| check(n).err()).collect();
