@@ -4,6 +4,8 @@
 //! Tests that need programs a fresh machine may lack (Chromium, Java, pyspark) are in
 //! `tests/external`, which reports them as skipped when those are absent.
 
+// Where a test file of its own (`tests/NAME.rs`, `mod support;`) finds it too.
+#[path = "../support/mod.rs"]
 mod support;
 
 mod cli;
