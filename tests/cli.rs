@@ -734,7 +734,10 @@ fn no_input_on_a_terminal_is_a_hint_not_a_wait() {
         let Some(out) = on_a_terminal(&line) else {
             return;
         };
-        assert!(out.contains("use - for standard input"), "{command}: {out}");
+        assert!(
+            out.contains("or use - for standard input"),
+            "{command}: {out}"
+        );
         assert!(out.contains("status=2"), "{command}: {out}");
     }
 }
@@ -812,6 +815,17 @@ fn every_command_checks_its_numbers_before_any_work() {
         ),
         (&["-j", "0", "params"], "--threads 0 is out of range"),
         (&["-j", "-3", "params"], "-3 is negative"),
+        (&["filter", h, "--window", "-5"], "-5 is negative"),
+        (
+            &["filter", h, "--window", "0"],
+            "0 is out of range: give 1 or more",
+        ),
+        (
+            &["filter", h, "--window-days", "-1", "--date-field", "d"],
+            "--window-days -1 must be a positive number of days",
+        ),
+        (&["eval", h, "--explain", "-1"], "-1 is negative"),
+        (&["cluster", h, "--lead-weight", "-2"], "-2 is negative"),
     ];
     for (args, message) in cases {
         let err = support::fails(args);

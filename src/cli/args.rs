@@ -76,16 +76,20 @@ pub fn inputs_or_stdin(paths: &[String], example: &str) -> anyhow::Result<Vec<St
     if !paths.is_empty() {
         return Ok(paths.to_vec());
     }
-    no_input_on_terminal(std::io::stdin().is_terminal(), example)?;
+    no_input_on_terminal(
+        std::io::stdin().is_terminal(),
+        "name a file or folder",
+        example,
+    )?;
     Ok(vec!["-".into()])
 }
 
-/// The error of a command given no input while standard input is a terminal.
-pub fn no_input_on_terminal(terminal: bool, example: &str) -> anyhow::Result<()> {
+/// The error of a command given no input while standard input is a terminal: `what` says
+/// what to give instead.
+pub fn no_input_on_terminal(terminal: bool, what: &str, example: &str) -> anyhow::Result<()> {
     if terminal {
         anyhow::bail!(
-            "no input given: name a file or folder, or use - for standard input (e.g. \
-             `{example}`); see --help"
+            "no input given: {what}, or use - for standard input (e.g. `{example}`); see --help"
         );
     }
     Ok(())
@@ -524,6 +528,14 @@ pub fn unknown_extension(
         path.display(),
         ext.to_string_lossy()
     )
+}
+
+/// Parses a count of at least 1 for clap (a window, a batch size).
+pub fn at_least_one(s: &str) -> Result<u64, String> {
+    match count(s)? {
+        0 => Err("0 is out of range: give 1 or more".into()),
+        n => Ok(n as u64),
+    }
 }
 
 /// Parses a count (a whole number, 0 or more) for clap, so that a negative number gets a

@@ -42,7 +42,8 @@ pub struct Args {
     pub group_field: String,
 
     /// Show the N worst false merges and the N worst false splits of each file.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = crate::cli::args::count,
+          allow_negative_numbers = true)]
     pub explain: usize,
 
     /// Output format: text, json or html [default: from the --output extension, else text].

@@ -72,7 +72,7 @@ pub struct Args {
     /// Check each document against the last N documents [default: 100000 when no
     /// --window-days is given; a peak of about 270 MB with the default settings].
     #[arg(long, value_name = "N", help_heading = "Window",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub window: Option<u64>,
 
     /// Check each document against the documents dated at most D days (fractions allowed)
@@ -107,7 +107,7 @@ pub struct Args {
 
     /// With --add: commit after every N input records.
     #[arg(long, value_name = "N", default_value_t = 1000, help_heading = "Index",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub batch_size: u64,
 
     #[command(flatten)]

@@ -96,7 +96,7 @@ pub struct AddArgs {
     pub inputs: Vec<String>,
     /// Commit after every N input records (each commit is reported on stderr) instead of
     /// once at the end.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub batch_size: Option<u64>,
     /// What to do with a document whose id is already indexed (or earlier in the input):
     /// `skip` it (counted), `replace` the stored one, or stop with an `error`.
@@ -203,7 +203,7 @@ pub struct ExportArgs {
     /// Write the report of committed batch N instead, in the formats of `add`: the clusters
     /// its documents formed or joined (as they are now), its documents marked new, and the
     /// clusters it merged. Right after the batch it is the report `add` wrote.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,

@@ -90,7 +90,8 @@ pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
             if given.is_none() {
                 no_input_on_terminal(
                     std::io::stdin().is_terminal(),
-                    "echo 'نص' | mukarrar normalize -",
+                    "give the TEXT",
+                    "cat titles.txt | mukarrar normalize -",
                 )?;
             }
             let stdin = std::io::stdin();
