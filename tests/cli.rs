@@ -871,3 +871,21 @@ fn a_missing_input_is_named_once() {
         "error: cannot read input nosuch.jsonl: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn keyed_signing_answers_every_line_even_without_text_fields() {
+    let (code, out, err) = outcome(
+        &["sign", "--keyed", "--skip-invalid"],
+        "k1\t{\"id\":\"a\"}\nk2\t{\"id\":\"b\"}\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for (line, key) in lines.iter().zip(["k1", "k2"]) {
+        assert_eq!(line["key"], key);
+        assert_eq!(line["skipped"], "invalid");
+    }
+}

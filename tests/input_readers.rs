@@ -1255,6 +1255,15 @@ fn text_fields_missing_from_every_first_record_are_one_error() {
     record_err(&items[1], Location::line(&path, 2));
     assert_eq!(ok(&items[2]).id, "2");
     record_err(&items[3], Location::line(&path, 4));
+    // Unchecked, every record is reported on its own.
+    let unchecked = InputConfig {
+        check_text_fields: false,
+        ..body.clone()
+    };
+    let path = write(dir.path(), "a2.jsonl", b"{\"id\":1}\n{\"id\":2}\n");
+    let items = read(&path, &unchecked);
+    assert_eq!(items.len(), 2);
+    record_err(&items[1], Location::line(&path, 2));
     // A long input without the field stops after the first hundred records.
     let many = "{\"id\":1,\"title\":\"t\"}\n".repeat(1000);
     let path = write(dir.path(), "c.jsonl", many.as_bytes());

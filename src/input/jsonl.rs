@@ -135,9 +135,10 @@ pub(crate) struct CheckedJsonl {
 impl CheckedJsonl {
     pub(crate) fn new(lines: JsonlReader) -> CheckedJsonl {
         CheckedJsonl {
-            lines,
             id_checked: false,
-            text_seen: false,
+            // Not checking is as if a text field had been seen.
+            text_seen: !lines.fields.check_text_fields,
+            lines,
             held: VecDeque::new(),
             held_without_text: 0,
         }
@@ -180,7 +181,12 @@ impl CheckedJsonl {
             location: Location::file(&self.lines.source),
             message: format!(
                 "{records} has a text field {} ({})",
-                field::list(&fields.text_names),
+                fields
+                    .text_names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
                 field::missing(&fields.text_names, present, "the first record")
             ),
         }

@@ -61,6 +61,11 @@ pub struct InputConfig {
     /// it, the input is refused with the fields that are there, instead of every document
     /// being numbered by its line. Off by default, so input without ids just works.
     pub require_id: bool,
+    /// JSON Lines whose first records (up to a hundred, or all of a shorter input) have none
+    /// of the text fields are refused as a whole, the fields that are there listed, rather
+    /// than record by record (on by default). Off where every record must get an answer of
+    /// its own, such as one output line per input line.
+    pub check_text_fields: bool,
 }
 
 impl Default for InputConfig {
@@ -72,6 +77,7 @@ impl Default for InputConfig {
             keep_raw: false,
             keep_fields: Vec::new(),
             require_id: false,
+            check_text_fields: true,
         }
     }
 }
@@ -86,6 +92,7 @@ pub(crate) struct Fields {
     text_names: Vec<String>,
     keep_raw: bool,
     require_id: bool,
+    check_text_fields: bool,
     /// Put before the line number of a record without an id, so that records of different
     /// files of one folder do not share ids (`2024/a.jsonl:3`).
     line_id_prefix: Option<String>,
@@ -106,6 +113,7 @@ impl Fields {
             keep: field::paths(&config.keep_fields),
             keep_raw: config.keep_raw,
             require_id: config.require_id,
+            check_text_fields: config.check_text_fields,
             line_id_prefix: None,
         })
     }

@@ -134,6 +134,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             );
         }
         let (lines, keys) = KeyedLines::new(source);
+        // Every line gets its own answer, a record without text included.
+        config.check_text_fields = false;
         let reader = input::from_reader(lines, name, Format::Jsonl, &config)?;
         (reader, Some(keys), None)
     } else {
