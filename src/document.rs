@@ -20,8 +20,8 @@ pub struct Document {
     /// Extra fields kept on request ([`crate::input::InputConfig::keep_fields`]), in the
     /// order they were asked for; absent fields are left out.
     pub fields: Vec<(String, Value)>,
-    /// The file the document was read from, when its input is a folder (one document per
-    /// file); `None` when the input itself is the file.
+    /// The file the document was read from, when its input is a folder (a `.txt` file is one
+    /// document, a file of records many); `None` when the input itself is the file.
     pub file: Option<String>,
 }
 
@@ -38,9 +38,14 @@ impl Document {
         }
     }
 
-    /// Where the document is, for messages: its file, or `input` and its line.
+    /// Where the document is, for messages: its file (and line, in a file of records), or
+    /// `input` and its line.
     pub fn location(&self, input: &str) -> crate::error::Location {
         match &self.file {
+            // A folder's files of records are the ones with a format's extension.
+            Some(file) if crate::input::Format::from_file_name(file).is_some() => {
+                crate::error::Location::line(file.as_str(), self.line)
+            }
             Some(file) => crate::error::Location::file(file.as_str()),
             None => crate::error::Location::line(input, self.line),
         }

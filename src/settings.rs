@@ -231,13 +231,14 @@ impl Traits {
     }
 }
 
-fn in_unit(name: &str, v: f64) -> Result<()> {
+/// Checks that a threshold is in (0, 1]; the message names the flag.
+pub(crate) fn in_unit(name: &str, v: f64) -> std::result::Result<(), String> {
     if v > 0.0 && v <= 1.0 {
         Ok(())
     } else {
-        Err(Error::Config(format!(
+        Err(format!(
             "{name} {v} is out of range (greater than 0, at most 1)"
-        )))
+        ))
     }
 }
 
@@ -269,8 +270,8 @@ impl Settings {
     /// Checks every setting; the message names the flag to change.
     pub fn validate(&self) -> Result<()> {
         let check = |r: std::result::Result<(), String>| r.map_err(Error::Config);
-        in_unit("--threshold", self.threshold)?;
-        in_unit("--short-threshold", self.short.threshold)?;
+        check(in_unit("--threshold", self.threshold))?;
+        check(in_unit("--short-threshold", self.short.threshold))?;
         check(self.shingle.validate())?;
         check(self.short.shingle.validate())?;
         check(self.minhash.validate())?;
@@ -604,6 +605,21 @@ mod tests {
     }
 
     #[test]
+    fn stored_settings_with_huge_bands_are_refused_without_overflow() {
+        let settings = Settings {
+            lsh: LshParams {
+                bands: usize::MAX,
+                rows: 3,
+            },
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            format!("--bands {} × --rows 3 exceeds --num-perm 128", usize::MAX)
+        );
+    }
+
+    #[test]
     fn options_are_checked_before_bands_are_chosen() {
         let err = |o: Options| o.settings().unwrap_err().to_string();
         assert_eq!(
@@ -620,6 +636,24 @@ mod tests {
                 ..Options::default()
             }),
             "--bands 100 × --rows 3 = 300 exceeds --num-perm 128"
+        );
+        assert_eq!(
+            err(Options {
+                bands: Some(usize::MAX),
+                rows: Some(usize::MAX),
+                ..Options::default()
+            }),
+            format!(
+                "--bands {} is out of range (1 to --num-perm 128)",
+                usize::MAX
+            )
+        );
+        assert_eq!(
+            err(Options {
+                threshold: -0.2,
+                ..Options::default()
+            }),
+            "--threshold -0.2 is out of range (greater than 0, at most 1)"
         );
     }
 }

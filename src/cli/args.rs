@@ -3,12 +3,12 @@
 //! Each group is a clap struct flattened into the subcommands that need it; the `settings`
 //! functions are the one place where flags become a validated [`Settings`].
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::ValueEnum;
 use mukarrar::cluster::{Measure, Representative, Verify};
-use mukarrar::input::{self, InputConfig};
+use mukarrar::input::{self, ByteCounter, InputConfig, Reader};
 use mukarrar::lsh::{LshParams, Objective};
 use mukarrar::minhash::MinHashConfig;
 use mukarrar::normalize::Profile;
@@ -16,6 +16,8 @@ use mukarrar::pipeline::Input;
 use mukarrar::report;
 use mukarrar::settings::{self, Lead, Linkage, Options, Settings, ShortText, DEFAULT_THRESHOLD};
 use mukarrar::shingle::ShingleKind;
+
+use super::progress::Bars;
 
 /// Input format names on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,27 +28,33 @@ pub enum InputFormat {
     Csv,
     /// Tab-separated values with a header row.
     Tsv,
-    /// A folder of .txt files, one document each.
+    /// A folder: .txt files one document each, the other formats by their extension.
     Txt,
 }
+
+/// What a folder reads, for messages.
+const FOLDER_READS: &str = ".txt, .jsonl, .ndjson, .json, .csv, .tsv and .tab files, also as .gz";
 
 /// How documents are read.
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// Field (or CSV column) holding the document id; dotted paths reach into objects
-    /// (`meta.id`). A record without it gets its line number as id.
-    #[arg(long, value_name = "FIELD", default_value = "id")]
-    pub id_field: String,
+    /// (`meta.id`). A record without it gets its line number as id. A field named here must
+    /// be in the first record (or the CSV header) [default: id].
+    #[arg(long, value_name = "FIELD")]
+    pub id_field: Option<String>,
 
     /// Field (or CSV column) holding text; repeat it to join several fields with newlines.
-    /// Absent fields are skipped; a record with none of them is invalid.
-    /// [default: title, then text]
+    /// Absent fields are skipped; a record with none of them is invalid, and an input whose
+    /// first records have none of them is refused. [default: title, then text]
     #[arg(long = "text-field", value_name = "FIELD")]
     pub text_fields: Vec<String>,
 
     /// Input format, when the file name does not tell (.jsonl/.json/.ndjson, .csv, .tsv,
-    /// a folder of .txt files; gzip is detected by content).
+    /// a folder; gzip is detected by content). A folder's files are read by their extension:
+    /// .txt files one document each, the others as their format; other files are named in a
+    /// warning and not read.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -54,13 +62,111 @@ pub struct InputArgs {
     /// instead of stopping; the summary counts them.
     #[arg(long)]
     pub skip_invalid: bool,
+
+    /// Accept a run that reads no documents (an empty input, a folder without a file to
+    /// read, every record skipped as invalid); without it such a run is an error (exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// The inputs named on the command line, or standard input when none is and it is not a
+/// terminal. On a terminal, waiting for typed input would look like a hang: that is an error
+/// that says how to name an input (`example` shows the command in use).
+pub fn inputs_or_stdin(paths: &[String], example: &str) -> anyhow::Result<Vec<String>> {
+    if !paths.is_empty() {
+        return Ok(paths.to_vec());
+    }
+    no_input_on_terminal(
+        std::io::stdin().is_terminal(),
+        "name a file or folder",
+        example,
+    )?;
+    Ok(vec!["-".into()])
+}
+
+/// The error of a command given no input while standard input is a terminal: `what` says
+/// what to give instead.
+pub fn no_input_on_terminal(terminal: bool, what: &str, example: &str) -> anyhow::Result<()> {
+    if terminal {
+        anyhow::bail!(
+            "no input given: {what}, or use - for standard input (e.g. `{example}`); see --help"
+        );
+    }
+    Ok(())
+}
+
+/// The opened inputs' byte counts, to say afterwards why a run read no documents.
+#[derive(Debug)]
+pub struct Watch {
+    inputs: Vec<(String, ByteCounter)>,
+    allow_empty: bool,
+}
+
+impl Watch {
+    /// Fails a run that read no documents (`skipped` records were skipped as invalid), saying
+    /// why, unless --allow-empty was given.
+    pub fn check(&self, documents: usize, skipped: usize, bars: &Bars) -> anyhow::Result<()> {
+        self.check_inputs(&self.inputs, documents, skipped, bars)
+    }
+
+    /// [`Watch::check`] for the run of the `i`-th input alone.
+    pub fn check_one(
+        &self,
+        i: usize,
+        documents: usize,
+        skipped: usize,
+        bars: &Bars,
+    ) -> anyhow::Result<()> {
+        self.check_inputs(&self.inputs[i..=i], documents, skipped, bars)
+    }
+
+    fn check_inputs(
+        &self,
+        inputs: &[(String, ByteCounter)],
+        documents: usize,
+        skipped: usize,
+        bars: &Bars,
+    ) -> anyhow::Result<()> {
+        if documents > 0 || self.allow_empty {
+            return Ok(());
+        }
+        let why = if skipped > 0 {
+            let first = bars
+                .first_warning()
+                .map(|w| format!(" (the first: {w})"))
+                .unwrap_or_default();
+            match skipped {
+                1 => format!("the only record was invalid and skipped{first}"),
+                n => format!("all {n} records were invalid and skipped{first}"),
+            }
+        } else {
+            let each: Vec<String> = inputs
+                .iter()
+                .map(|(name, bytes)| {
+                    let name = if name == "-" {
+                        "standard input"
+                    } else {
+                        name.as_str()
+                    };
+                    if bytes.get() == 0 {
+                        format!("{name} is empty")
+                    } else {
+                        format!("{name} holds no records")
+                    }
+                })
+                .collect();
+            each.join("; ")
+        };
+        anyhow::bail!("no documents read: {why} (--allow-empty accepts a run without documents)")
+    }
 }
 
 impl InputArgs {
     /// The reader configuration.
     pub fn config(&self) -> InputConfig {
         let mut cfg = InputConfig {
-            id_field: self.id_field.clone(),
+            id_field: self.id_field.clone().unwrap_or_else(|| "id".into()),
+            require_id: self.id_field.is_some(),
             format: self.input_format.map(|f| match f {
                 InputFormat::Jsonl => input::Format::Jsonl,
                 InputFormat::Csv => input::Format::Csv,
@@ -76,8 +182,8 @@ impl InputArgs {
     }
 
     /// Opens every input (before any is read, so a missing file fails at once).
-    pub fn open(&self, paths: &[String]) -> anyhow::Result<Vec<Input>> {
-        self.open_keeping(paths, &[])
+    pub fn open(&self, paths: &[String], bars: &Bars) -> anyhow::Result<(Vec<Input>, Watch)> {
+        self.open_keeping(paths, &[], bars)
     }
 
     /// Opens every input like [`InputArgs::open`], keeping the `keep_fields` of each record.
@@ -85,21 +191,93 @@ impl InputArgs {
         &self,
         paths: &[String],
         keep_fields: &[String],
-    ) -> anyhow::Result<Vec<Input>> {
+        bars: &Bars,
+    ) -> anyhow::Result<(Vec<Input>, Watch)> {
         let mut cfg = self.config();
         cfg.keep_fields = keep_fields.to_vec();
+        let (readers, watch) = self.open_readers(paths, &cfg, bars)?;
+        let inputs = paths
+            .iter()
+            .zip(readers)
+            .map(|(p, reader)| Input::new(p.clone(), reader))
+            .collect();
+        Ok((inputs, watch))
+    }
+
+    /// Opens every input with `cfg`, before any is read. A folder's files that are not read
+    /// are named in a warning, and a folder with no file to read is an error (unless
+    /// --allow-empty).
+    pub fn open_readers(
+        &self,
+        paths: &[String],
+        cfg: &InputConfig,
+        bars: &Bars,
+    ) -> anyhow::Result<(Vec<Reader>, Watch)> {
         if paths.iter().filter(|p| *p == "-").count() > 1 {
             anyhow::bail!("standard input (`-`) can be given only once");
         }
-        paths
-            .iter()
-            .map(|p| {
-                let reader =
-                    input::open(p, &cfg).with_context(|| format!("cannot read input {p}"))?;
-                Ok(Input::new(p.clone(), reader))
-            })
-            .collect()
+        let mut readers = Vec::with_capacity(paths.len());
+        for path in paths {
+            let reader = open_one(path, cfg)?;
+            let ignored = reader.ignored_files();
+            if !ignored.is_empty() {
+                bars.message(&format!(
+                    "warning: {path}: {} not read (a folder reads {FOLDER_READS}): {}",
+                    match ignored.len() {
+                        1 => "1 file".to_string(),
+                        n => format!("{n} files"),
+                    },
+                    name_list(ignored)
+                ));
+            }
+            if reader.folder_files() == Some(0) && !self.allow_empty {
+                anyhow::bail!(
+                    "{path}: no file in this folder can be read (a folder reads {FOLDER_READS}){}; \
+                     --allow-empty accepts a run without documents",
+                    if ignored.is_empty() {
+                        " and it holds none".to_string()
+                    } else {
+                        format!(", and it holds only {}", name_list(ignored))
+                    }
+                );
+            }
+            readers.push(reader);
+        }
+        let watch = Watch {
+            inputs: paths
+                .iter()
+                .zip(&readers)
+                .map(|(p, r)| (p.clone(), r.byte_counter()))
+                .collect(),
+            allow_empty: self.allow_empty,
+        };
+        Ok((readers, watch))
     }
+}
+
+/// Opens one input; a file that cannot be opened is named once in the message.
+pub fn open_one(path: &str, cfg: &InputConfig) -> anyhow::Result<Reader> {
+    input::open(path, cfg).map_err(|e| match e {
+        mukarrar::Error::Io { path, source } => {
+            anyhow::anyhow!("cannot read input {}: {source}", path.display())
+        }
+        other => other.into(),
+    })
+}
+
+/// Up to ten names, then how many more.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    list
 }
 
 /// What a signature is made of.
@@ -116,7 +294,7 @@ pub struct SignatureArgs {
     pub shingle: ShingleKind,
 
     /// Shingle size [default: 3 for words, 5 for characters].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count, allow_negative_numbers = true)]
     pub ngram: Option<usize>,
 
     /// Keep title tags: by default a short label before `:`, `|` or `..` at the start of the
@@ -128,11 +306,13 @@ pub struct SignatureArgs {
     /// Texts of fewer words than this are short: they are compared by their sets of words,
     /// against --short-threshold, only with other short texts, and never when their numbers
     /// differ. 0 treats every text as long.
-    #[arg(long, value_name = "WORDS", default_value_t = settings::DEFAULT_SHORT_WORDS)]
+    #[arg(long, value_name = "WORDS", default_value_t = settings::DEFAULT_SHORT_WORDS,
+          value_parser = count, allow_negative_numbers = true)]
     pub short_words: usize,
 
     /// Similarity two short texts must reach.
-    #[arg(long, value_name = "T", default_value_t = settings::DEFAULT_SHORT_THRESHOLD)]
+    #[arg(long, value_name = "T", default_value_t = settings::DEFAULT_SHORT_THRESHOLD,
+          allow_negative_numbers = true)]
     pub short_threshold: f64,
 
     /// Compare short texts even when their numbers (digits, Arabic ordinal words) differ.
@@ -141,26 +321,31 @@ pub struct SignatureArgs {
 
     /// Two short texts sharing a run of this many consecutive words (and at least 70% of the
     /// shorter one) are duplicates even below --short-threshold; 0 turns the rule off.
-    #[arg(long, value_name = "WORDS", default_value_t = ShortText::default().run_words)]
+    #[arg(long, value_name = "WORDS", default_value_t = ShortText::default().run_words,
+          value_parser = count, allow_negative_numbers = true)]
     pub short_run_words: usize,
 
     /// Opening words of a long text whose shingles count --lead-weight times; 0 turns lead
     /// weighting off.
-    #[arg(long, value_name = "WORDS", default_value_t = Lead::default().words)]
+    #[arg(long, value_name = "WORDS", default_value_t = Lead::default().words,
+          value_parser = count, allow_negative_numbers = true)]
     pub lead_words: usize,
 
     /// Leave out of every signature the lines that occur in N or more documents of the input
     /// (boilerplate: footers, "read also" lists, tag lines). Off by default: the lead weighting
     /// handles templates without looking at the rest of the corpus.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = count,
+          allow_negative_numbers = true)]
     pub boilerplate_df: usize,
 
     /// How many times each shingle of the lead counts.
-    #[arg(long, value_name = "W", default_value_t = Lead::default().weight)]
+    #[arg(long, value_name = "W", default_value_t = Lead::default().weight,
+          value_parser = count, allow_negative_numbers = true)]
     pub lead_weight: usize,
 
-    /// Signature length (MinHash permutations): more is more accurate and slower.
-    #[arg(long, value_name = "K", default_value_t = MinHashConfig::default().num_perm)]
+    /// Signature length (MinHash permutations, 1 to 4096): more is more accurate and slower.
+    #[arg(long, value_name = "K", default_value_t = MinHashConfig::default().num_perm,
+          value_parser = count, allow_negative_numbers = true)]
     pub num_perm: usize,
 
     /// Seed of the shingle hash and the permutations; signatures are comparable only
@@ -174,7 +359,8 @@ pub struct SignatureArgs {
 #[command(next_help_heading = "Matching")]
 pub struct LshArgs {
     /// Similarity (Jaccard of shingle sets, 0–1) at which two long documents are duplicates.
-    #[arg(short, long, value_name = "T", default_value_t = DEFAULT_THRESHOLD)]
+    #[arg(short, long, value_name = "T", default_value_t = DEFAULT_THRESHOLD,
+          allow_negative_numbers = true)]
     pub threshold: f64,
 
     /// How bands × rows are chosen from the threshold: `area` balances missed and spurious
@@ -183,11 +369,11 @@ pub struct LshArgs {
     pub lsh_objective: Objective,
 
     /// Number of LSH bands (overrides the objective; with --rows or alone).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = count, allow_negative_numbers = true)]
     pub bands: Option<usize>,
 
     /// Rows per LSH band (overrides the objective; with --bands or alone).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = count, allow_negative_numbers = true)]
     pub rows: Option<usize>,
 }
 
@@ -308,24 +494,58 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The report format to use.
-    pub fn format(&self) -> report::Format {
+    /// The report format to use: --format, else the --output extension (an extension that is
+    /// not a report format's is an error: `-o out.xlsx` must not quietly write CSV), else text
+    /// on a terminal and CSV elsewhere.
+    pub fn format(&self) -> anyhow::Result<report::Format> {
         if let Some(f) = self.format {
-            return f;
+            return Ok(f);
         }
-        if let Some(f) = self
-            .output
-            .as_ref()
-            .and_then(|p| report::Format::from_extension(&p.to_string_lossy()))
-        {
-            return f;
+        if let Some(path) = &self.output {
+            if let Some(ext) = path.extension() {
+                return report::Format::from_extension(&path.to_string_lossy()).ok_or_else(|| {
+                    unknown_extension(path, ext, ".txt, .json, .jsonl, .ndjson, .csv, .html, .htm")
+                });
+            }
         }
         if self.output.is_none() && super::output::stdout_is_terminal() {
-            report::Format::Text
+            Ok(report::Format::Text)
         } else {
-            report::Format::Csv
+            Ok(report::Format::Csv)
         }
     }
+}
+
+/// The error of an --output whose extension says no format.
+pub fn unknown_extension(
+    path: &std::path::Path,
+    ext: &std::ffi::OsStr,
+    known: &str,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "-o {}: `.{}` is not the extension of an output format (known: {known}); give \
+         --format to choose one",
+        path.display(),
+        ext.to_string_lossy()
+    )
+}
+
+/// Parses a count of at least 1 for clap (a window, a batch size).
+pub fn at_least_one(s: &str) -> Result<u64, String> {
+    match count(s)? {
+        0 => Err("0 is out of range: give 1 or more".into()),
+        n => Ok(n as u64),
+    }
+}
+
+/// Parses a count (a whole number, 0 or more) for clap, so that a negative number gets a
+/// message that says what is wrong with it rather than "invalid digit".
+pub fn count(s: &str) -> Result<usize, String> {
+    s.parse::<usize>().map_err(|_| match s.parse::<i128>() {
+        Ok(n) if n < 0 => format!("{s} is negative: give a whole number, 0 or more"),
+        Ok(_) => format!("{s} is too large"),
+        Err(_) => format!("`{s}` is not a whole number"),
+    })
 }
 
 #[cfg(test)]

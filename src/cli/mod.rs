@@ -40,9 +40,27 @@ struct Global {
     #[arg(short, long, global = true)]
     quiet: bool,
 
-    /// Worker threads (default: one per CPU core). Results do not depend on it.
-    #[arg(short = 'j', long, global = true, value_name = "N")]
+    /// Worker threads (default: one per CPU core; at most 8 per core). Results do not
+    /// depend on it.
+    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = args::count,
+          allow_negative_numbers = true)]
     threads: Option<usize>,
+}
+
+/// Threads beyond this many per core only add memory and start-up time (each has its own
+/// stack): `-j 10000` is a mistake to refuse, not a pool to build.
+const THREADS_PER_CORE: usize = 8;
+
+/// Checks --threads against the machine: 1 to [`THREADS_PER_CORE`] per core.
+fn check_threads(threads: usize, cores: usize) -> anyhow::Result<()> {
+    let max = THREADS_PER_CORE * cores.max(1);
+    if threads == 0 || threads > max {
+        anyhow::bail!(
+            "--threads {threads} is out of range (1 to {max}: {THREADS_PER_CORE} per core, and \
+             this machine has {cores})"
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,9 +107,8 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Status> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cli.global.threads {
-        if n == 0 {
-            anyhow::bail!("--threads must be at least 1");
-        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        check_threads(n, cores)?;
         pool = pool.num_threads(n);
     }
     let pool = pool.build()?;
@@ -147,5 +164,18 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn threads_are_bounded_by_the_cores() {
+        check_threads(1, 2).unwrap();
+        check_threads(16, 2).unwrap();
+        let err = check_threads(17, 2).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--threads 17 is out of range (1 to 16: 8 per core, and this machine has 2)"
+        );
+        assert!(check_threads(0, 2).is_err());
+        assert!(check_threads(10_000, 64).is_err());
     }
 }

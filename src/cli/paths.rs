@@ -51,7 +51,8 @@ fn identity(path: &Path) -> Identity {
 pub struct Protected {
     /// (identity, what the file is, for messages).
     files: Vec<(Identity, String)>,
-    /// Input folders: (identity of the folder, its name), whose `.txt` files are inputs.
+    /// Input folders: (identity of the folder, its name), whose `.txt` files and files of
+    /// records (`.jsonl`, `.csv`, …) are inputs.
     folders: Vec<((u64, u64), String)>,
 }
 
@@ -105,7 +106,9 @@ impl Protected {
                 );
             }
         }
-        if path.extension().is_some_and(|e| e == "txt") {
+        let read = path.extension().is_some_and(|e| e == "txt")
+            || mukarrar::input::Format::from_file_name(&path.to_string_lossy()).is_some();
+        if read {
             let parent = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
@@ -116,8 +119,9 @@ impl Protected {
                     file_id(dir).and_then(|id| self.folders.iter().find(|(f, _)| *f == id))
                 {
                     anyhow::bail!(
-                        "{flag} {} would be a document of the input folder {name} (its .txt \
-                         files are inputs); write it somewhere else",
+                        "{flag} {} would be read as input of the input folder {name} (its .txt \
+                         files and files of records such as .jsonl and .csv are inputs); write \
+                         it somewhere else",
                         path.display()
                     );
                 }
@@ -172,8 +176,15 @@ mod tests {
         assert!(guard
             .check_output("-o", &folder.join("sub").join("report.txt"))
             .is_err());
+        for name in ["report.csv", "report.jsonl", "dups.jsonl.gz", "report.tsv"] {
+            let err = guard
+                .check_output("-o", &folder.join(name))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("would be read as input"), "{name}: {err}");
+        }
         guard
-            .check_output("-o", &folder.join("report.csv"))
+            .check_output("-o", &folder.join("report.html"))
             .unwrap();
         guard
             .check_output("-o", &dir.path().join("report.txt"))

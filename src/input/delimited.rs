@@ -15,7 +15,7 @@ use csv::{ByteRecord, ReaderBuilder};
 use serde_json::Value;
 
 use super::source::{read_error, Stream, BUFFER_SIZE};
-use super::Fields;
+use super::{field, Fields};
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
 
@@ -273,6 +273,7 @@ pub(crate) struct DelimitedReader {
     keep_columns: Vec<(String, usize)>,
     text_names: Vec<String>,
     keep_raw: bool,
+    line_id_prefix: Option<String>,
     record: ByteRecord,
     done: bool,
     /// The byte position of the last parse error, to stop rather than repeat it forever.
@@ -352,18 +353,22 @@ impl DelimitedReader {
         let text_columns: Vec<usize> = fields.text.iter().filter_map(|p| column(&p.name)).collect();
         let empty = header.is_empty();
         if text_columns.is_empty() && !empty {
-            let list = |names: &mut dyn Iterator<Item = &String>| {
-                names
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
             return Err(Error::Input {
                 location: Location::line(&source, header_line),
                 message: format!(
-                    "none of the text columns {} is in the header (the header has {})",
-                    list(&mut fields.text_names.iter()),
-                    list(&mut header.iter())
+                    "none of the text columns {} is in the header ({})",
+                    field::list(&fields.text_names),
+                    field::missing(&fields.text_names, &header, "the header")
+                ),
+            });
+        }
+        if fields.require_id && !empty && column(&fields.id.name).is_none() {
+            return Err(Error::Input {
+                location: Location::line(&source, header_line),
+                message: format!(
+                    "the id column `{}` is not in the header ({})",
+                    fields.id.name,
+                    field::missing(std::slice::from_ref(&fields.id.name), &header, "the header")
                 ),
             });
         }
@@ -377,6 +382,7 @@ impl DelimitedReader {
             text_columns,
             text_names: fields.text_names,
             keep_raw: fields.keep_raw,
+            line_id_prefix: fields.line_id_prefix,
             header,
             rdr,
             source,
@@ -438,7 +444,7 @@ impl DelimitedReader {
         };
         let id = match self.id_column.and_then(cell) {
             Some(id) => id.to_string(),
-            None => line.to_string(),
+            None => super::line_id(self.line_id_prefix.as_deref(), line),
         };
         let fields = self
             .keep_columns

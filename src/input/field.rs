@@ -77,6 +77,100 @@ pub(crate) fn paths(names: &[String]) -> Vec<FieldPath> {
     out
 }
 
+/// The name among `present` that `wanted` was probably meant to be, for a "did you mean"
+/// hint: the same name in another case or with other separators (`docId`, `doc-id`), a name
+/// at most two edits away (`titel`), or one that is a whole word of the other (`id` for
+/// `doc_id`). `None` when nothing is close.
+pub(crate) fn suggest<'a>(wanted: &str, present: &'a [String]) -> Option<&'a str> {
+    let plain = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let words = |s: &str| -> Vec<String> {
+        s.split(['_', '-', '.', ' '])
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let target = plain(wanted);
+    let mut best: Option<(usize, &'a str)> = None;
+    for name in present.iter().filter(|n| n.as_str() != wanted) {
+        let candidate = plain(name);
+        let score = if candidate == target {
+            0
+        } else {
+            let edits = edit_distance(&candidate, &target);
+            let limit = if target.chars().count() >= 5 { 2 } else { 1 };
+            if edits <= limit {
+                edits
+            } else if words(wanted).contains(&name.to_lowercase())
+                || words(name).contains(&wanted.to_lowercase())
+            {
+                limit + 1
+            } else {
+                continue;
+            }
+        };
+        if best.is_none_or(|(s, _)| score < s) {
+            best = Some((score, name));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// The Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(x != y))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// `names` as a list for messages: `a`, `b`, `c` (the first `MAX` of them, then how many
+/// more).
+pub(crate) fn list(names: &[String]) -> String {
+    const MAX: usize = 20;
+    let mut out = names
+        .iter()
+        .take(MAX)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX {
+        out.push_str(&format!(" and {} more", names.len() - MAX));
+    }
+    if names.is_empty() {
+        out.push_str("none");
+    }
+    out
+}
+
+/// Why a configured field was not found, for a message: the fields that `what` holds and,
+/// when one is close to a wanted name, a "did you mean".
+pub(crate) fn missing(wanted: &[String], present: &[String], what: &str) -> String {
+    let mut out = format!("{what} has {}", list(present));
+    let hints: Vec<String> = wanted
+        .iter()
+        .filter_map(|w| suggest(w, present).map(|s| format!("`{s}` for `{w}`")))
+        .collect();
+    if !hints.is_empty() {
+        out.push_str(&format!("; did you mean {}?", hints.join(", ")));
+    }
+    out
+}
+
 /// The JSON type of `value`, as named in messages.
 pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
@@ -126,6 +220,27 @@ mod tests {
         assert_eq!(
             FieldPath::new("x.y").get_mut(&mut o),
             Some(&mut json!("flat"))
+        );
+    }
+
+    #[test]
+    fn close_names_are_suggested() {
+        let present: Vec<String> = ["id", "title", "body_text", "Date"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(suggest("doc_id", &present), Some("id"));
+        assert_eq!(suggest("titel", &present), Some("title"));
+        assert_eq!(suggest("bodyText", &present), Some("body_text"));
+        assert_eq!(suggest("date", &present), Some("Date"));
+        assert_eq!(suggest("body", &present), Some("body_text"));
+        assert_eq!(suggest("url", &present), None);
+        assert_eq!(suggest("id", &present), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            missing(&["doc_id".into()], &present, "the first record"),
+            "the first record has `id`, `title`, `body_text`, `Date`; did you mean `id` for \
+             `doc_id`?"
         );
     }
 

@@ -19,7 +19,8 @@ pub enum Format {
     Csv,
     /// Tab-separated values with a header row (no quoting).
     Tsv,
-    /// A folder of `.txt` files, one document each.
+    /// A folder: `.txt` files one document each, files of the other formats by their
+    /// extension.
     TextDir,
 }
 

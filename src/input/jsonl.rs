@@ -4,11 +4,12 @@
 //! that line's problem (and reading goes on) instead of ending the input, and no allocation is
 //! made per line beyond what the document itself needs.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 
 use serde_json::{Map, Value};
 
-use super::field::type_name;
+use super::field::{self, type_name};
 use super::source::{read_error, BUFFER_SIZE};
 use super::Fields;
 use crate::document::Document;
@@ -30,6 +31,16 @@ pub(crate) struct JsonlReader {
     /// The number of the last line read (1-based).
     line: u64,
     done: bool,
+    /// The first record that is a JSON object, once it is read.
+    first: Option<FirstRecord>,
+}
+
+/// What the field checks need of the first record.
+struct FirstRecord {
+    /// Its top-level fields.
+    fields: Vec<String>,
+    /// Whether it has the id field.
+    has_id: bool,
 }
 
 impl JsonlReader {
@@ -47,6 +58,7 @@ impl JsonlReader {
             buf: Vec::with_capacity(64 * 1024),
             line: 0,
             done: false,
+            first: None,
         }
     }
 }
@@ -78,7 +90,15 @@ impl Iterator for JsonlReader {
                         continue;
                     }
                     let location = || Location::line(&self.source, self.line);
-                    return Some(parse_line(bytes, offset, &self.fields, self.line, location));
+                    let first = self.first.is_none().then_some(&mut self.first);
+                    return Some(parse_line(
+                        bytes,
+                        offset,
+                        &self.fields,
+                        self.line,
+                        location,
+                        first,
+                    ));
                 }
                 Err(e) => {
                     self.done = true;
@@ -87,6 +107,144 @@ impl Iterator for JsonlReader {
             }
         }
         None
+    }
+}
+
+/// How many records from the start of an input may lack every text field before the input is
+/// refused as a whole (the text field is misnamed) rather than record by record.
+pub(crate) const TEXT_PROBE: usize = 100;
+
+/// A [`JsonlReader`] that checks the configured field names against the first records: a
+/// required id field missing from the first record, or text fields missing from every one of
+/// the first [`TEXT_PROBE`] records, is a misnamed field, and so one error about the input
+/// (listing the fields that are there) rather than a document numbered by its line or one
+/// error per record.
+pub(crate) struct CheckedJsonl {
+    lines: JsonlReader,
+    /// Whether the first record was checked for the id field.
+    id_checked: bool,
+    /// Whether some record had a text field. Until one has, records without any are held
+    /// back in `held` (with whatever came after them), so that if none of the first
+    /// [`TEXT_PROBE`] has one, the input's error replaces theirs.
+    text_seen: bool,
+    held: VecDeque<Result<Document>>,
+    /// How many of `held` lack every text field.
+    held_without_text: usize,
+}
+
+impl CheckedJsonl {
+    pub(crate) fn new(lines: JsonlReader) -> CheckedJsonl {
+        CheckedJsonl {
+            id_checked: false,
+            // Not checking is as if a text field had been seen.
+            text_seen: !lines.fields.check_text_fields,
+            lines,
+            held: VecDeque::new(),
+            held_without_text: 0,
+        }
+    }
+
+    /// The input's error when the first record lacks a required id field.
+    fn missing_id(&mut self) -> Option<Error> {
+        let first = self.lines.first.as_ref()?;
+        if std::mem::replace(&mut self.id_checked, true)
+            || !self.lines.fields.require_id
+            || first.has_id
+        {
+            return None;
+        }
+        let id = &self.lines.fields.id.name;
+        Some(Error::Input {
+            location: Location::line(&self.lines.source, self.lines.line),
+            message: format!(
+                "the id field `{id}` is not in the first record ({})",
+                field::missing(std::slice::from_ref(id), &first.fields, "the record")
+            ),
+        })
+    }
+
+    /// The input's error when none of the `n` records read had a text field; `all` when they
+    /// are the whole input.
+    fn missing_text(&self, n: usize, all: bool) -> Error {
+        let fields = &self.lines.fields;
+        let present = self
+            .lines
+            .first
+            .as_ref()
+            .map_or(&[][..], |first| &first.fields[..]);
+        let records = match (all, n) {
+            (true, 1) => "the only record".to_string(),
+            (true, _) => format!("none of the {n} records"),
+            (false, _) => format!("none of the first {n} records"),
+        };
+        Error::Input {
+            location: Location::file(&self.lines.source),
+            message: format!(
+                "{records} has a text field {} ({})",
+                fields
+                    .text_names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                field::missing(&fields.text_names, present, "the first record")
+            ),
+        }
+    }
+}
+
+impl Iterator for CheckedJsonl {
+    type Item = Result<Document>;
+
+    fn next(&mut self) -> Option<Result<Document>> {
+        if self.text_seen || (self.held.is_empty() && self.lines.done) {
+            return self.held.pop_front().or_else(|| self.lines.next());
+        }
+        loop {
+            let item = self.lines.next();
+            if let Some(err) = self.missing_id() {
+                self.held.clear();
+                self.lines.done = true;
+                return Some(Err(err));
+            }
+            match item {
+                None => {
+                    if self.held_without_text > 0 {
+                        let n = self.held_without_text;
+                        self.held.clear();
+                        return Some(Err(self.missing_text(n, true)));
+                    }
+                    return self.held.pop_front();
+                }
+                Some(Ok(doc)) => {
+                    self.text_seen = true;
+                    self.held.push_back(Ok(doc));
+                    return self.held.pop_front();
+                }
+                Some(Err(Error::Record {
+                    location,
+                    kind: RecordError::NoTextField(names),
+                })) => {
+                    self.held_without_text += 1;
+                    self.held.push_back(Err(Error::Record {
+                        location,
+                        kind: RecordError::NoTextField(names),
+                    }));
+                    if self.held_without_text >= TEXT_PROBE {
+                        self.held.clear();
+                        self.lines.done = true;
+                        return Some(Err(self.missing_text(TEXT_PROBE, false)));
+                    }
+                }
+                Some(other) => {
+                    // Nothing held: pass it on at once; otherwise keep the order.
+                    if self.held.is_empty() {
+                        return Some(other);
+                    }
+                    self.held.push_back(other);
+                }
+            }
+        }
     }
 }
 
@@ -102,6 +260,7 @@ fn parse_line(
     fields: &Fields,
     line: u64,
     location: impl Fn() -> Location,
+    first: Option<&mut Option<FirstRecord>>,
 ) -> Result<Document> {
     let record = super::utf8(bytes).map_err(|valid_up_to| {
         record_error(location(), RecordError::InvalidUtf8(offset + valid_up_to))
@@ -121,6 +280,12 @@ fn parse_line(
             ))
         }
     };
+    if let Some(first) = first {
+        *first = Some(FirstRecord {
+            fields: object.keys().cloned().collect(),
+            has_id: fields.id.get(&object).is_some(),
+        });
+    }
 
     // Kept fields and the id are copied before the text is moved out, in case a field is used
     // for more than one purpose.
@@ -133,7 +298,7 @@ fn parse_line(
         })
         .collect();
     let id = match fields.id.get(&object) {
-        None | Some(Value::Null) => line.to_string(),
+        None | Some(Value::Null) => super::line_id(fields.line_id_prefix.as_deref(), line),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(other) => {

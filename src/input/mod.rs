@@ -17,11 +17,14 @@
 //! - **JSON Lines** (`.jsonl`, `.ndjson`, `.json`, standard input, unknown names): one object
 //!   per line; blank lines are skipped; field names may be dotted paths (`meta.id`).
 //! - **CSV / TSV** (`.csv`, `.tsv`, `.tab`): a header row names the columns; TSV has no quoting.
-//! - **Text folder** (a directory): every `.txt` file under it, sorted by relative path.
+//! - **Folder** (a directory): every file under it, sorted by relative path, read by its
+//!   extension: a `.txt` file is one document, a file of one of the formats above is read as
+//!   that format; other files are skipped and listed by [`Reader::ignored_files`].
 //!
 //! Ids: the id field's value when it is a string or a number; when it is absent (or null, or an
-//! empty CSV cell) the document's line number, which is unique within the input. For a text
-//! folder the id is the file's relative path without `.txt`.
+//! empty CSV cell) the document's line number, which is unique within the input (in a folder,
+//! the file's relative path and the line: `2024/a.jsonl:3`). For a `.txt` file the id is its
+//! relative path without `.txt`.
 
 mod delimited;
 mod field;
@@ -54,6 +57,15 @@ pub struct InputConfig {
     pub keep_raw: bool,
     /// Fields to keep in [`Document::fields`].
     pub keep_fields: Vec<String>,
+    /// The id field was named on purpose: when the first record (or the CSV/TSV header) lacks
+    /// it, the input is refused with the fields that are there, instead of every document
+    /// being numbered by its line. Off by default, so input without ids just works.
+    pub require_id: bool,
+    /// JSON Lines whose first records (up to a hundred, or all of a shorter input) have none
+    /// of the text fields are refused as a whole, the fields that are there listed, rather
+    /// than record by record (on by default). Off where every record must get an answer of
+    /// its own, such as one output line per input line.
+    pub check_text_fields: bool,
 }
 
 impl Default for InputConfig {
@@ -64,11 +76,14 @@ impl Default for InputConfig {
             format: None,
             keep_raw: false,
             keep_fields: Vec::new(),
+            require_id: false,
+            check_text_fields: true,
         }
     }
 }
 
 /// The configured field names, compiled once per input.
+#[derive(Clone)]
 pub(crate) struct Fields {
     id: FieldPath,
     text: Vec<FieldPath>,
@@ -76,6 +91,11 @@ pub(crate) struct Fields {
     /// The text field names, for messages.
     text_names: Vec<String>,
     keep_raw: bool,
+    require_id: bool,
+    check_text_fields: bool,
+    /// Put before the line number of a record without an id, so that records of different
+    /// files of one folder do not share ids (`2024/a.jsonl:3`).
+    line_id_prefix: Option<String>,
 }
 
 impl Fields {
@@ -92,7 +112,18 @@ impl Fields {
             text,
             keep: field::paths(&config.keep_fields),
             keep_raw: config.keep_raw,
+            require_id: config.require_id,
+            check_text_fields: config.check_text_fields,
+            line_id_prefix: None,
         })
+    }
+}
+
+/// The id of a record without one: its line number, after `prefix` when there is one.
+fn line_id(prefix: Option<&str>, line: u64) -> String {
+    match prefix {
+        Some(prefix) => format!("{prefix}:{line}"),
+        None => line.to_string(),
     }
 }
 
@@ -110,7 +141,7 @@ pub struct Reader {
 }
 
 enum Inner {
-    Jsonl(jsonl::JsonlReader),
+    Jsonl(jsonl::CheckedJsonl),
     Delimited(delimited::DelimitedReader),
     TextDir(textdir::TextDirReader),
 }
@@ -143,6 +174,24 @@ impl Reader {
     /// A handle on the byte count that another thread can poll while this reader is iterated.
     pub fn byte_counter(&self) -> ByteCounter {
         self.counter.clone()
+    }
+
+    /// For a folder, the files under it that are not read because their extension is not one
+    /// of a known format (`notes.md`, `data.xlsx`), relative to the folder and in name order:
+    /// for a warning, so that no file is left out silently. Empty for other inputs.
+    pub fn ignored_files(&self) -> &[String] {
+        match &self.inner {
+            Inner::TextDir(r) => r.ignored(),
+            _ => &[],
+        }
+    }
+
+    /// For a folder, how many of its files are read; `None` for other inputs.
+    pub fn folder_files(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::TextDir(r) => Some(r.files()),
+            _ => None,
+        }
     }
 }
 
@@ -190,7 +239,7 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
         if format == Format::TextDir {
             return Err(Error::Input {
                 location: Location::file(path),
-                message: "standard input cannot be read as a folder of .txt files".into(),
+                message: "standard input cannot be read as a folder".into(),
             });
         }
         let stream =
@@ -208,8 +257,7 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
     });
     match (meta.is_dir(), format) {
         (true, Format::TextDir) => {
-            let (reader, total) =
-                textdir::TextDirReader::new(path, fields.keep_raw, counter.clone())?;
+            let (reader, total) = textdir::TextDirReader::new(path, fields, counter.clone())?;
             return Ok(Reader {
                 inner: Inner::TextDir(reader),
                 source: path.to_string(),
@@ -227,7 +275,7 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
         (false, Format::TextDir) => {
             return Err(Error::Input {
                 location: Location::file(path),
-                message: "is not a folder (the txt format reads a folder of .txt files)".into(),
+                message: "is not a folder (the txt format reads a folder)".into(),
             })
         }
         (false, _) => {}
@@ -273,12 +321,12 @@ fn from_stream(
 ) -> Result<Reader> {
     let source = path.to_string();
     let inner = match format {
-        Format::Jsonl => Inner::Jsonl(jsonl::JsonlReader::new(
+        Format::Jsonl => Inner::Jsonl(jsonl::CheckedJsonl::new(jsonl::JsonlReader::new(
             stream.bytes,
             stream.gzip,
             source.clone(),
             fields,
-        )),
+        ))),
         Format::Csv => Inner::Delimited(delimited::DelimitedReader::new(
             stream,
             source.clone(),

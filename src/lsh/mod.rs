@@ -75,20 +75,23 @@ impl LshParams {
         1.0 - (1.0 - s.powi(self.rows as i32)).powi(self.bands as i32)
     }
 
-    /// Checks that the bands fit in a signature of `num_perm` slots.
+    /// Checks that the bands fit in a signature of `num_perm` slots (without overflowing,
+    /// whatever the numbers: they may come from a stored index or another front end).
     pub fn validate(&self, num_perm: usize) -> Result<(), String> {
         if self.bands == 0 || self.rows == 0 {
             return Err("--bands and --rows must be at least 1".into());
         }
-        if self.bands * self.rows > num_perm {
-            return Err(format!(
-                "--bands {} × --rows {} = {} exceeds --num-perm {num_perm}",
-                self.bands,
-                self.rows,
-                self.bands * self.rows
-            ));
+        match self.bands.checked_mul(self.rows) {
+            Some(slots) if slots <= num_perm => Ok(()),
+            Some(slots) => Err(format!(
+                "--bands {} × --rows {} = {slots} exceeds --num-perm {num_perm}",
+                self.bands, self.rows
+            )),
+            None => Err(format!(
+                "--bands {} × --rows {} exceeds --num-perm {num_perm}",
+                self.bands, self.rows
+            )),
         }
-        Ok(())
     }
 
     /// Chooses bands × rows for `threshold` and `num_perm` by `objective`.
@@ -137,11 +140,17 @@ impl LshParams {
     /// unless `bands` or `rows` is given; one of them alone takes as many of the other as fit
     /// in `num_perm` slots. The message of an error names the flag to change.
     ///
+    /// The threshold and `num_perm` are checked first (as [`crate::settings::Settings`]
+    /// checks them), so that an out-of-range value fails at once instead of after a search
+    /// over every split of a huge signature.
+    ///
     /// ```
     /// use mukarrar::lsh::{LshParams, Objective};
     /// let p = LshParams::given(0.5, 128, Objective::Area, Some(16), None).unwrap();
     /// assert_eq!((p.bands, p.rows), (16, 8));
     /// assert!(LshParams::given(0.5, 128, Objective::Area, Some(16), Some(9)).is_err());
+    /// assert!(LshParams::given(1.5, 128, Objective::Area, None, None).is_err());
+    /// assert!(LshParams::given(0.5, 10_000_000, Objective::Area, None, None).is_err());
     /// ```
     pub fn given(
         threshold: f64,
@@ -150,6 +159,19 @@ impl LshParams {
         bands: Option<usize>,
         rows: Option<usize>,
     ) -> Result<LshParams, String> {
+        crate::settings::in_unit("--threshold", threshold)?;
+        crate::minhash::MinHashConfig {
+            num_perm,
+            ..crate::minhash::MinHashConfig::default()
+        }
+        .validate()?;
+        for (flag, n) in [("--bands", bands), ("--rows", rows)] {
+            if let Some(n) = n.filter(|&n| n == 0 || n > num_perm) {
+                return Err(format!(
+                    "{flag} {n} is out of range (1 to --num-perm {num_perm})"
+                ));
+            }
+        }
         let p = match (bands, rows) {
             (None, None) => LshParams::choose(threshold, num_perm, objective),
             (Some(b), Some(r)) => LshParams { bands: b, rows: r },

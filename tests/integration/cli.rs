@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 use crate::support;
-use support::{mukarrar, sample, write};
+use support::{mukarrar, s, sample, write};
 
 /// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.
 fn rows(csv: &str) -> Vec<(String, String, f64, bool)> {
@@ -527,4 +527,365 @@ fn output_is_identical_for_one_and_two_threads_on_thousands_of_documents() {
     let two = run_csv(&["cluster", &input, "--threads", "2"]);
     assert!(rows(&one).len() > 500, "the corpus forms many clusters");
     assert_eq!(one, two);
+}
+
+// ── inputs that mean something get read ─────────────────────────────────────────────────
+
+/// Runs mukarrar and returns (exit status, stdout, stderr).
+fn outcome(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    let out = mukarrar().args(args).write_stdin(stdin).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const REPEATED: &str = "مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار بغزة";
+
+#[test]
+fn a_folder_reads_every_file_by_its_extension_and_names_the_others() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("feed");
+    fs::create_dir_all(folder.join("2024")).unwrap();
+    let line = |id: &str| format!("{{\"id\":\"{id}\",\"title\":\"{REPEATED}\"}}\n");
+    fs::write(folder.join("a.jsonl"), line("j1") + &line("j2")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, line("z1").as_bytes()).unwrap();
+    fs::write(folder.join("2024").join("b.jsonl.gz"), gz.finish().unwrap()).unwrap();
+    fs::write(folder.join("c.csv"), format!("id,title\nc1,{REPEATED}\n")).unwrap();
+    fs::write(folder.join("d.tsv"), format!("id\ttitle\nt1\t{REPEATED}\n")).unwrap();
+    fs::write(folder.join("e.txt"), REPEATED).unwrap();
+    fs::write(folder.join("notes.md"), "# notes").unwrap();
+    fs::write(folder.join("sheet.xlsx"), "PK").unwrap();
+    let (code, out, err) = outcome(&["cluster", s(&folder), "--format", "csv"], "");
+    assert_eq!(code, Some(0), "{err}");
+    let ids: Vec<String> = rows(&out).into_iter().map(|r| r.1).collect();
+    assert_eq!(ids, ["z1", "j1", "j2", "c1", "t1", "e"], "{out}");
+    assert!(
+        err.contains(&format!("warning: {}: 2 files not read", s(&folder))),
+        "{err}"
+    );
+    assert!(err.contains("notes.md, sheet.xlsx"), "{err}");
+    assert!(err.contains("6 documents read"), "{err}");
+}
+
+#[test]
+fn records_without_ids_in_a_folder_are_named_by_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("feed");
+    fs::create_dir(&folder).unwrap();
+    let line = format!("{{\"title\":\"{REPEATED}\"}}\n");
+    fs::write(folder.join("a.jsonl"), &line).unwrap();
+    fs::write(folder.join("b.jsonl"), format!("\n{line}")).unwrap();
+    let out = run_csv(&["cluster", s(&folder)]);
+    let ids: Vec<String> = rows(&out).into_iter().map(|r| r.1).collect();
+    assert_eq!(ids, ["a.jsonl:1", "b.jsonl:2"]);
+}
+
+#[test]
+fn a_folder_without_a_file_to_read_is_an_error_unless_empty_runs_are_allowed() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("docs");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("readme.md"), "x").unwrap();
+    let (code, out, err) = outcome(&["cluster", s(&folder), "--format", "csv"], "");
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no file in this folder can be read"), "{err}");
+    assert!(err.contains("it holds only readme.md"), "{err}");
+    let (code, out, _) = outcome(
+        &["cluster", s(&folder), "--format", "csv", "--allow-empty"],
+        "",
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "cluster_id,doc_id,similarity,is_representative\n");
+}
+
+#[test]
+fn a_run_that_reads_no_documents_says_why() {
+    let dir = TempDir::new().unwrap();
+    let empty = write(&dir, "empty.jsonl", "");
+    let blank = write(&dir, "blank.jsonl", "\n  \n");
+    let (code, out, err) = outcome(&["cluster", &empty, "--format", "csv"], "");
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(
+        err.contains(&format!("no documents read: {empty} is empty")),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&["cluster", &blank, "-q"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains(&format!("{blank} holds no records")), "{err}");
+    let (code, _, err) = outcome(&["cluster", "-"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("standard input is empty"), "{err}");
+    for command in [&["filter"][..], &["sign"], &["eval"]] {
+        let (code, _, err) = outcome(command, "\n");
+        assert_eq!(code, Some(2), "{command:?}: {err}");
+        assert!(err.contains("no documents read"), "{command:?}: {err}");
+        let mut allowed = command.to_vec();
+        allowed.push("--allow-empty");
+        assert_eq!(outcome(&allowed, "\n").0, Some(0), "{command:?}");
+    }
+
+    let invalid = write(
+        &dir,
+        "invalid.jsonl",
+        "{\"id\":\"a\",\"title\":1.5e999}\n[]\n",
+    );
+    let (code, _, err) = outcome(&["cluster", &invalid, "--skip-invalid"], "");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("all 2 records were invalid and skipped (the first:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_misnamed_id_field_is_an_error_listing_the_fields() {
+    let headlines = sample("headlines.jsonl");
+    let (code, out, err) = outcome(
+        &[
+            "cluster",
+            s(&headlines),
+            "--id-field",
+            "doc_id",
+            "--format",
+            "csv",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(
+        err.contains(
+            "the id field `doc_id` is not in the first record (the record has `id`, `title`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `id` for `doc_id`?"), "{err}");
+    // Named and present, or not named at all: read as before.
+    run_csv(&["cluster", s(&headlines), "--id-field", "id"]);
+
+    let dir = TempDir::new().unwrap();
+    let csv = write(&dir, "a.csv", "url,title\nu1,نص\n");
+    let (code, _, err) = outcome(&["cluster", &csv, "--id-field", "URL"], "");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("the id column `URL` is not in the header (the header has `url`, `title`; did you mean `url` for `URL`?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_misnamed_text_field_is_one_error_listing_the_fields() {
+    let headlines = sample("headlines.jsonl");
+    for skip in [false, true] {
+        let mut args = vec!["cluster", s(&headlines), "--text-field", "body"];
+        if skip {
+            args.push("--skip-invalid");
+        }
+        let (code, out, err) = outcome(&args, "");
+        assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
+        assert!(
+            err.contains("none of the 11 records has a text field `body` (the first record has `id`, `title`)"),
+            "{err}"
+        );
+        assert!(!err.contains("warning"), "{err}");
+    }
+}
+
+#[test]
+fn no_input_reads_standard_input_when_it_is_not_a_terminal() {
+    let headlines = fs::read_to_string(sample("headlines.jsonl")).unwrap();
+    let (code, out, err) = outcome(&["cluster", "--format", "csv"], &headlines);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, run_csv(&["cluster", s(&sample("headlines.jsonl"))]));
+}
+
+/// Runs `command` with a terminal as standard input (through `script`, from util-linux), or
+/// returns `None`, saying so, where there is no `script`.
+fn on_a_terminal(command: &str) -> Option<String> {
+    let script = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match script {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(e) => {
+            eprintln!("SKIPPED: no `script` to give mukarrar a terminal ({e})");
+            None
+        }
+    }
+}
+
+#[test]
+fn no_input_on_a_terminal_is_a_hint_not_a_wait() {
+    let bin = support::bin();
+    for command in [
+        "cluster",
+        "filter",
+        "sign",
+        "normalize",
+        "eval",
+        "index add x.db",
+    ] {
+        // `timeout` ends a run that would wait for the terminal.
+        let line = format!("timeout 20 {} {command}; echo status=$?", bin.display());
+        let Some(out) = on_a_terminal(&line) else {
+            return;
+        };
+        assert!(
+            out.contains("or use - for standard input"),
+            "{command}: {out}"
+        );
+        assert!(out.contains("status=2"), "{command}: {out}");
+    }
+}
+
+#[test]
+fn normalize_refuses_json_lines() {
+    let headlines = fs::read_to_string(sample("headlines.jsonl")).unwrap();
+    let (code, out, err) = outcome(&["normalize", "-"], &headlines);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(
+        err.contains(
+            "standard input, line 1: this is a JSON object, and normalize reads plain text"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("jq -r .title"), "{err}");
+    // Plain text that merely starts with a brace is text.
+    let (code, out, _) = outcome(&["normalize"], "{ملاحظة} نص\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), 1);
+}
+
+// ── arguments ───────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn every_command_checks_its_numbers_before_any_work() {
+    let headlines = sample("headlines.jsonl");
+    let h = s(&headlines);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["params", "-t", "1.5"],
+            "--threshold 1.5 is out of range (greater than 0, at most 1)",
+        ),
+        (
+            &["cluster", h, "-t", "-0.2"],
+            "--threshold -0.2 is out of range (greater than 0, at most 1)",
+        ),
+        (
+            &["params", "--threshold=-0.2"],
+            "--threshold -0.2 is out of range",
+        ),
+        (
+            &["cluster", h, "--short-threshold", "-1"],
+            "--short-threshold -1 is out of range",
+        ),
+        (
+            &["cluster", h, "--num-perm", "1000000"],
+            "--num-perm 1000000 is out of range (1 to 4096)",
+        ),
+        (
+            &["params", "--num-perm", "10000000"],
+            "--num-perm 10000000 is out of range (1 to 4096)",
+        ),
+        (
+            &["params", "--num-perm", "-5"],
+            "-5 is negative: give a whole number, 0 or more",
+        ),
+        (
+            &[
+                "params",
+                "--bands",
+                "100000000000",
+                "--rows",
+                "100000000000",
+            ],
+            "--bands 100000000000 is out of range (1 to --num-perm 128)",
+        ),
+        (
+            &["sign", h, "--bands", "64", "--rows", "3"],
+            "--bands 64 × --rows 3 = 192 exceeds --num-perm 128",
+        ),
+        (
+            &["-j", "10000", "params"],
+            "--threads 10000 is out of range (1 to",
+        ),
+        (&["-j", "0", "params"], "--threads 0 is out of range"),
+        (&["-j", "-3", "params"], "-3 is negative"),
+        (&["filter", h, "--window", "-5"], "-5 is negative"),
+        (
+            &["filter", h, "--window", "0"],
+            "0 is out of range: give 1 or more",
+        ),
+        (
+            &["filter", h, "--window-days", "-1", "--date-field", "d"],
+            "--window-days -1 must be a positive number of days",
+        ),
+        (&["eval", h, "--explain", "-1"], "-1 is negative"),
+        (&["cluster", h, "--lead-weight", "-2"], "-2 is negative"),
+    ];
+    for (args, message) in cases {
+        let err = support::fails(args);
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn an_output_extension_of_no_format_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.xlsx");
+    let headlines = sample("headlines.jsonl");
+    let err = support::fails(&["cluster", s(&headlines), "-o", s(&out)]);
+    assert!(
+        err.contains("`.xlsx` is not the extension of an output format (known: .txt, .json, .jsonl, .ndjson, .csv, .html, .htm); give --format"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let err = support::fails(&["eval", s(&sample("labelled.jsonl")), "-o", s(&out)]);
+    assert!(err.contains("(known: .txt, .json, .html, .htm)"), "{err}");
+    // --format says what to write whatever the name.
+    mukarrar()
+        .args([
+            "-q",
+            "cluster",
+            s(&headlines),
+            "-o",
+            s(&out),
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&out).unwrap().starts_with("cluster_id,"));
+}
+
+#[test]
+fn a_missing_input_is_named_once() {
+    let err = support::fails(&["cluster", "nosuch.jsonl"]);
+    assert_eq!(
+        err.trim_end(),
+        "error: cannot read input nosuch.jsonl: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn keyed_signing_answers_every_line_even_without_text_fields() {
+    let (code, out, err) = outcome(
+        &["sign", "--keyed", "--skip-invalid"],
+        "k1\t{\"id\":\"a\"}\nk2\t{\"id\":\"b\"}\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for (line, key) in lines.iter().zip(["k1", "k2"]) {
+        assert_eq!(line["key"], key);
+        assert_eq!(line["skipped"], "invalid");
+    }
 }

@@ -1087,6 +1087,15 @@ proptest! {
     )) {
         let bytes = lines.join("\n").into_bytes();
         let items: Vec<_> = stream(bytes, Format::Jsonl).unwrap().collect();
+        // Without a single record holding the text field, the input is refused as a whole
+        // from the first record without one on.
+        let first_without = lines.iter().position(|l| *l == "{\"nothing\": 1}");
+        if let (false, Some(at)) = (lines.contains(&"{\"text\": \"ok\"}"), first_without) {
+            let before = lines[..at].iter().filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(items.len(), before + 1);
+            prop_assert!(matches!(items[before], Err(Error::Input { .. })), "{:?}", items[before]);
+            return Ok(());
+        }
         let expected: Vec<u64> = lines
             .iter()
             .enumerate()
@@ -1102,4 +1111,172 @@ proptest! {
             .collect();
         prop_assert_eq!(got, expected);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folders of files of records, and field names checked against the first records
+
+#[test]
+fn a_folder_reads_files_of_records_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap().to_string();
+    write(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":\"j\",\"text\":\"x\"}\n{\"text\":\"no id\"}\n",
+    );
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    write(
+        &dir.path().join("sub"),
+        "b.csv.gz",
+        &gzip(b"id,text\nc,cell\n,no id\n"),
+    );
+    write(dir.path(), "c.txt", b"a text file");
+    write(dir.path(), "d.md", b"not read");
+    write(dir.path(), "e.parquet.bak", b"not read");
+    let mut reader = input::open(&root, &config()).unwrap();
+    assert_eq!(reader.format(), Format::TextDir);
+    assert_eq!(reader.folder_files(), Some(3));
+    assert_eq!(reader.ignored_files(), ["d.md", "e.parquet.bak"]);
+    let total = reader.total_bytes().unwrap();
+    let docs: Vec<Document> = reader.by_ref().map(Result::unwrap).collect();
+    let got: Vec<(&str, &str, u64, Option<&str>)> = docs
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str(), d.line, d.file.as_deref()))
+        .collect();
+    let a = format!("{root}/a.jsonl");
+    let b = format!("{root}/sub/b.csv.gz");
+    let c = format!("{root}/c.txt");
+    assert_eq!(
+        got,
+        [
+            ("j", "x", 1, Some(a.as_str())),
+            ("a.jsonl:2", "no id", 2, Some(a.as_str())),
+            ("c", "a text file", 1, Some(c.as_str())),
+            ("c", "cell", 2, Some(b.as_str())),
+            ("sub/b.csv.gz:3", "no id", 3, Some(b.as_str())),
+        ]
+    );
+    // A record of a file of records is placed by its line; a text file by its name.
+    assert_eq!(docs[1].location(&root), Location::line(&a, 2));
+    assert_eq!(docs[2].location(&root), Location::file(&c));
+    assert!(reader.bytes_read() > 0 && total > 0);
+
+    // A record error names the file inside the folder and the line.
+    write(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":\"j\",\"text\":\"x\"}\nnot json\n",
+    );
+    let items = read(&root, &config());
+    let kind = record_err(&items[1], Location::line(&a, 2));
+    assert!(matches!(kind, RecordError::InvalidJson(_)), "{kind:?}");
+
+    // A file of records that cannot be read as a whole (a CSV without the text column) ends
+    // the folder, naming the file.
+    write(dir.path(), "0.csv", b"id,body\nx,y\n");
+    let items = read(&root, &config());
+    assert_eq!(items.len(), 1);
+    match &items[0] {
+        Err(Error::Input { location, message }) => {
+            assert_eq!(location.source, format!("{root}/0.csv"));
+            assert!(message.contains("none of the text columns"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_required_id_field_must_be_in_the_first_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "a.jsonl",
+        b"\n{\"id\":\"1\",\"title\":\"t\",\"meta\":{\"uid\":\"u\"}}\n",
+    );
+    let required = |id: &str| InputConfig {
+        id_field: id.into(),
+        require_id: true,
+        ..config()
+    };
+    let items = read(&path, &required("doc_id"));
+    assert_eq!(items.len(), 1);
+    match &items[0] {
+        Err(Error::Input { location, message }) => {
+            assert_eq!(*location, Location::line(&path, 2));
+            assert_eq!(
+                message,
+                "the id field `doc_id` is not in the first record (the record has `id`, \
+                 `meta`, `title`; did you mean `id` for `doc_id`?)"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Present, also as a dotted path: read as usual.
+    assert_eq!(ok(&read(&path, &required("meta.uid"))[0]).id, "u");
+    // Not required: the line number, as before.
+    let loose = InputConfig {
+        id_field: "doc_id".into(),
+        ..config()
+    };
+    assert_eq!(ok(&read(&path, &loose)[0]).id, "2");
+}
+
+#[test]
+fn text_fields_missing_from_every_first_record_are_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = InputConfig {
+        text_fields: vec!["body".into()],
+        ..config()
+    };
+    // Three records, none with the field: one error for the input, none per record.
+    let path = write(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":1,\"bodyy\":\"x\"}\nnot json\n{\"id\":2,\"bodyy\":\"y\"}\n{\"id\":3}\n",
+    );
+    let items = read(&path, &body);
+    assert_eq!(items.len(), 1, "{items:?}");
+    match &items[0] {
+        Err(Error::Input { location, message }) => {
+            assert_eq!(*location, Location::file(&path));
+            assert_eq!(
+                message,
+                "none of the 3 records has a text field `body` (the first record has \
+                 `bodyy`, `id`; did you mean `bodyy` for `body`?)"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // One record with the field later on: every record is reported on its own, in order.
+    let path = write(
+        dir.path(),
+        "b.jsonl",
+        b"{\"id\":1}\nnot json\n{\"id\":2,\"body\":\"y\"}\n{\"id\":3}\n",
+    );
+    let items = read(&path, &body);
+    assert_eq!(items.len(), 4);
+    record_err(&items[0], Location::line(&path, 1));
+    record_err(&items[1], Location::line(&path, 2));
+    assert_eq!(ok(&items[2]).id, "2");
+    record_err(&items[3], Location::line(&path, 4));
+    // Unchecked, every record is reported on its own.
+    let unchecked = InputConfig {
+        check_text_fields: false,
+        ..body.clone()
+    };
+    let path = write(dir.path(), "a2.jsonl", b"{\"id\":1}\n{\"id\":2}\n");
+    let items = read(&path, &unchecked);
+    assert_eq!(items.len(), 2);
+    record_err(&items[1], Location::line(&path, 2));
+    // A long input without the field stops after the first hundred records.
+    let many = "{\"id\":1,\"title\":\"t\"}\n".repeat(1000);
+    let path = write(dir.path(), "c.jsonl", many.as_bytes());
+    let items = read(&path, &body);
+    assert_eq!(items.len(), 1);
+    let message = items[0].as_ref().unwrap_err().to_string();
+    assert!(
+        message.contains("none of the first 100 records has a text field `body`"),
+        "{message}"
+    );
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 use mukarrar::pipeline::{self, RunOptions, Stats};
 use mukarrar::report::Report;
 
-use crate::cli::args::{InputArgs, OutputArgs, SettingsArgs};
+use crate::cli::args::{inputs_or_stdin, InputArgs, OutputArgs, SettingsArgs};
 use crate::cli::output::Output;
 use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
@@ -13,11 +13,12 @@ use crate::cli::{Global, Status};
 
 /// Find groups of near-duplicate documents and report them.
 ///
-/// Reads every INPUT (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder of .txt
-/// files, or `-` for standard input), normalizes, shingles and signs each document, finds
-/// candidate pairs with LSH, keeps the pairs whose similarity reaches --threshold and
-/// reports the connected groups. Documents that are empty after normalization are counted
-/// and never clustered.
+/// Reads every INPUT (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder, or `-`
+/// for standard input; standard input also when no INPUT is given and it is not a terminal),
+/// normalizes, shingles and signs each document, finds candidate pairs with LSH, keeps the
+/// pairs whose similarity reaches --threshold and reports the connected groups. Documents that
+/// are empty after normalization are counted and never clustered. A run that reads no
+/// document is an error unless --allow-empty is given.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar cluster samples/headlines.jsonl
@@ -26,8 +27,9 @@ use crate::cli::{Global, Status};
   mukarrar cluster articles.csv --text-field body --id-field url --threshold 0.6
   zcat feed.jsonl.gz | mukarrar cluster - --format jsonl")]
 pub struct Args {
-    /// Input files or folders; `-` reads standard input.
-    #[arg(value_name = "INPUT", required = true)]
+    /// Input files or folders; `-` reads standard input [default: standard input, when it is
+    /// not a terminal].
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
@@ -40,25 +42,23 @@ pub struct Args {
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
     let settings = args.settings.settings()?;
+    let paths = inputs_or_stdin(&args.inputs, "zcat feed.jsonl.gz | mukarrar cluster -")?;
     let to = args.output.output.as_deref();
-    Protected::default().inputs(&args.inputs).check("-o", to)?;
+    Protected::default().inputs(&paths).check("-o", to)?;
+    let format = args.output.format()?;
     let out = Output::open(to)?;
-    let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
-    let format = args.output.format();
+    let (inputs, watch) = args.input.open(&paths, &bars)?;
     let options = RunOptions {
         skip_invalid: args.input.skip_invalid,
         keep_text: format.needs_text(),
         keep_signatures: false,
     };
     let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
+    watch.check(outcome.stats.documents, outcome.stats.skipped, &bars)?;
 
     let report_started = Instant::now();
-    let report = Report::new(
-        &outcome,
-        args.inputs.clone(),
-        args.output.include_singletons,
-    );
+    let report = Report::new(&outcome, paths, args.output.include_singletons);
     out.write(|out| format.write(&report, out))?;
     let mut stats = outcome.stats.clone();
     stats

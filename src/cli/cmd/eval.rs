@@ -9,7 +9,7 @@ use mukarrar::report::html::{self, CaseDoc, EvalCase, EvalFile, EvalPage, HtmlOp
 use mukarrar::report::printable;
 use serde::Serialize;
 
-use crate::cli::args::{InputArgs, SettingsArgs};
+use crate::cli::args::{inputs_or_stdin, unknown_extension, InputArgs, SettingsArgs};
 use crate::cli::output::Output;
 use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
@@ -32,8 +32,9 @@ use crate::cli::{Global, Status};
   mukarrar eval dev/headlines.jsonl.gz --explain 10 --threshold 0.6
   mukarrar eval dev/headlines.jsonl.gz -o headlines-errors.html")]
 pub struct Args {
-    /// Labelled input files; each is clustered and scored on its own.
-    #[arg(value_name = "FILE", required = true)]
+    /// Labelled input files; each is clustered and scored on its own. `-` reads standard
+    /// input [default: standard input, when it is not a terminal].
+    #[arg(value_name = "FILE")]
     pub files: Vec<String>,
 
     /// Field holding each record's group label.
@@ -41,7 +42,8 @@ pub struct Args {
     pub group_field: String,
 
     /// Show the N worst false merges and the N worst false splits of each file.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = crate::cli::args::count,
+          allow_negative_numbers = true)]
     pub explain: usize,
 
     /// Output format: text, json or html [default: from the --output extension, else text].
@@ -74,19 +76,24 @@ pub enum EvalFormat {
 const HTML_CASES: usize = 100;
 
 impl Args {
-    fn format(&self) -> EvalFormat {
+    /// --format, else the --output extension (one that says no format is an error), else
+    /// text.
+    fn format(&self) -> anyhow::Result<EvalFormat> {
         if let Some(f) = self.format {
-            return f;
+            return Ok(f);
         }
-        let ext = self
+        let Some((path, ext)) = self
             .output
             .as_ref()
-            .and_then(|p| p.extension())
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("html" | "htm") => EvalFormat::Html,
-            Some("json") => EvalFormat::Json,
-            _ => EvalFormat::Text,
+            .and_then(|p| p.extension().map(|e| (p, e)))
+        else {
+            return Ok(EvalFormat::Text);
+        };
+        match ext.to_string_lossy().to_ascii_lowercase().as_str() {
+            "html" | "htm" => Ok(EvalFormat::Html),
+            "json" => Ok(EvalFormat::Json),
+            "txt" => Ok(EvalFormat::Text),
+            _ => Err(unknown_extension(path, ext, ".txt, .json, .html, .htm")),
         }
     }
 }
@@ -146,22 +153,23 @@ fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<Str
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let settings = args.settings.settings()?;
+    let files = inputs_or_stdin(&args.files, "mukarrar eval samples/labelled.jsonl")?;
     Protected::default()
-        .inputs(&args.files)
+        .inputs(&files)
         .check("-o", args.output.as_deref())?;
+    let format = args.format()?;
     let out = Output::open(args.output.as_deref())?;
     let bars = Bars::new(global.quiet);
     let mut cfg = args.input.config();
     cfg.keep_fields = vec![args.group_field.clone()];
-    let format = args.format();
     let explain = match (format, args.explain) {
         (EvalFormat::Html, 0) => HTML_CASES,
         (_, n) => n,
     };
     let mut results = Vec::new();
     let mut pages = Vec::new();
-    for file in &args.files {
-        let reader = mukarrar::input::open(file, &cfg)?;
+    let (readers, watch) = args.input.open_readers(&files, &cfg, &bars)?;
+    for (i, (file, reader)) in files.iter().zip(readers).enumerate() {
         let inputs = vec![pipeline::Input::new(file.clone(), reader)];
         let options = RunOptions {
             skip_invalid: args.input.skip_invalid,
@@ -169,6 +177,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             keep_signatures: explain > 0,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
+        watch.check_one(i, outcome.stats.documents, outcome.stats.skipped, &bars)?;
         let (truth, predicted) = labels(&outcome, file, &args.group_field)?;
         let scores = eval::score(&truth, &predicted);
         let cases = if explain > 0 {

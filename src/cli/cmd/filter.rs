@@ -11,7 +11,7 @@ use mukarrar::index::{Access, Index};
 use mukarrar::input;
 use mukarrar::pipeline::Input;
 
-use crate::cli::args::{InputArgs, SettingsArgs};
+use crate::cli::args::{inputs_or_stdin, InputArgs, SettingsArgs, Watch};
 use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
@@ -19,8 +19,9 @@ use crate::cli::{Global, Status};
 /// Pass each story once: write every document whose story is new to stdout as soon as it is
 /// read, and set repeats aside.
 ///
-/// Documents are read in order (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder
-/// of .txt files; standard input when no INPUT or `-` is given) and decided one by one. A
+/// Documents are read in order (JSONL, gzip-compressed JSONL, CSV/TSV with a header, a folder;
+/// standard input with `-`, or when no INPUT is given and it is not a terminal) and decided
+/// one by one. A
 /// document is a duplicate when an earlier document in the window (or in the --db index) is
 /// an LSH candidate of it and reaches the threshold against it: the edges of `mukarrar
 /// cluster`. With a window larger than the input, the first document of each of cluster's
@@ -53,8 +54,9 @@ use crate::cli::{Global, Status};
   mukarrar filter feed.jsonl --annotate | jq 'select(.duplicate_of != null)'
   mukarrar filter today.jsonl --db news.db --add > new-stories.jsonl")]
 pub struct Args {
-    /// Input files or folders; `-` (the default) reads standard input.
-    #[arg(value_name = "INPUT", default_value = "-")]
+    /// Input files or folders; `-` reads standard input [default: standard input, when it is
+    /// not a terminal].
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 
     /// Write duplicates to FILE (created or truncated), one JSON object per line with
@@ -70,7 +72,7 @@ pub struct Args {
     /// Check each document against the last N documents [default: 100000 when no
     /// --window-days is given; a peak of about 270 MB with the default settings].
     #[arg(long, value_name = "N", help_heading = "Window",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub window: Option<u64>,
 
     /// Check each document against the documents dated at most D days (fractions allowed)
@@ -80,7 +82,8 @@ pub struct Args {
         long,
         value_name = "D",
         requires = "date_field",
-        help_heading = "Window"
+        help_heading = "Window",
+        allow_negative_numbers = true
     )]
     pub window_days: Option<f64>,
 
@@ -104,7 +107,7 @@ pub struct Args {
 
     /// With --add: commit after every N input records.
     #[arg(long, value_name = "N", default_value_t = 1000, help_heading = "Index",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub batch_size: u64,
 
     #[command(flatten)]
@@ -114,35 +117,41 @@ pub struct Args {
 }
 
 /// Opens every input keeping each record's original form (and the date field).
-fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
+fn open_inputs(args: &Args, paths: &[String], bars: &Bars) -> anyhow::Result<(Vec<Input>, Watch)> {
     let mut cfg = args.input.config();
     cfg.keep_raw = true;
     cfg.keep_fields = args.date_field.iter().cloned().collect();
-    if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
-        anyhow::bail!("standard input (`-`) can be given only once");
-    }
-    args.inputs
+    let (readers, watch) = args.input.open_readers(paths, &cfg, bars)?;
+    let inputs = paths
         .iter()
-        .map(|p| {
-            let reader = input::open(p, &cfg).with_context(|| format!("cannot read input {p}"))?;
+        .zip(readers)
+        .map(|(p, reader)| {
             if reader.format() == input::Format::TextDir {
-                // A text file's "record" is its text: write such documents as {"id", "text"}.
+                // A text file's "record" is its text: write such documents as {"id", "text"}
+                // (a folder's files of records keep their records).
                 let docs = reader.map(|d| {
                     d.map(|mut d| {
-                        d.raw = None;
+                        if d.file
+                            .as_deref()
+                            .is_some_and(|f| input::Format::from_file_name(f).is_none())
+                        {
+                            d.raw = None;
+                        }
                         d
                     })
                 });
-                Ok(Input::new(p.clone(), docs))
+                Input::new(p.clone(), docs)
             } else {
-                Ok(Input::new(p.clone(), reader))
+                Input::new(p.clone(), reader)
             }
         })
-        .collect()
+        .collect();
+    Ok((inputs, watch))
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
-    let mut protected = Protected::default().inputs(&args.inputs);
+    let paths = inputs_or_stdin(&args.inputs, "tail -f feed.jsonl | mukarrar filter -")?;
+    let mut protected = Protected::default().inputs(&paths);
     if let Some(db) = &args.db {
         protected = protected.index(db);
     }
@@ -182,7 +191,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         add: args.add,
         batch_size: args.batch_size as usize,
     };
-    let inputs = open_inputs(args)?;
+    let bars = Bars::new(global.quiet);
+    let (inputs, watch) = open_inputs(args, &paths, &bars)?;
     let mut duplicates = match &args.duplicates {
         Some(path) => Some(BufWriter::with_capacity(
             1 << 16,
@@ -191,7 +201,6 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         None => None,
     };
     let crate::cli::cleanup::Flags { stop, signal } = crate::cli::cleanup::graceful();
-    let bars = Bars::new(global.quiet);
     let stdout = io::stdout();
     let mut kept = BufWriter::with_capacity(1 << 16, stdout.lock());
     let outputs = Outputs {
@@ -214,6 +223,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     match stats.end {
         End::OutputClosed => Ok(Status::Ok),
         End::Input => {
+            watch.check(stats.documents, stats.invalid, &bars)?;
             summary(&bars, &stats, None);
             Ok(Status::Ok)
         }

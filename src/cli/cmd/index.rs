@@ -13,7 +13,7 @@ use mukarrar::pipeline::Settings;
 use serde::Serialize;
 
 use crate::cli::args::{
-    self, ClusterArgs, InputArgs, LshArgs, OutputArgs, SettingsArgs, SignatureArgs,
+    self, inputs_or_stdin, ClusterArgs, InputArgs, LshArgs, OutputArgs, SettingsArgs, SignatureArgs,
 };
 use crate::cli::output::{self, Output};
 use crate::cli::paths::Protected;
@@ -90,12 +90,13 @@ pub struct AddArgs {
     /// The index file.
     #[arg(value_name = "DB")]
     pub db: PathBuf,
-    /// Input files or folders; `-` reads standard input.
-    #[arg(value_name = "INPUT", required = true)]
+    /// Input files or folders; `-` reads standard input [default: standard input, when it is
+    /// not a terminal].
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Commit after every N input records (each commit is reported on stderr) instead of
     /// once at the end.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = crate::cli::args::at_least_one, allow_negative_numbers = true)]
     pub batch_size: Option<u64>,
     /// What to do with a document whose id is already indexed (or earlier in the input):
     /// `skip` it (counted), `replace` the stored one, or stop with an `error`.
@@ -131,8 +132,9 @@ pub struct QueryArgs {
     /// The index file.
     #[arg(value_name = "DB")]
     pub db: PathBuf,
-    /// Input files or folders; `-` reads standard input.
-    #[arg(value_name = "INPUT", required = true)]
+    /// Input files or folders; `-` reads standard input [default: standard input, when it is
+    /// not a terminal].
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
@@ -201,7 +203,7 @@ pub struct ExportArgs {
     /// Write the report of committed batch N instead, in the formats of `add`: the clusters
     /// its documents formed or joined (as they are now), its documents marked new, and the
     /// clusters it merged. Right after the batch it is the report `add` wrote.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -272,17 +274,22 @@ fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
 
 fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
+    let paths = inputs_or_stdin(
+        &args.inputs,
+        "zcat today.jsonl.gz | mukarrar index add news.db -",
+    )?;
     let to = args.output.output.as_deref();
     Protected::default()
         .index(&args.db)
-        .inputs(&args.inputs)
+        .inputs(&paths)
         .check("-o", to)?;
+    let format = args.output.format()?;
     let mut index = Index::open(&args.db, Access::ReadWrite)?;
     check_settings(&index)?;
     // Before the first commit: a report that cannot be written stops the run here.
     let out = Output::open(to)?;
-    let inputs = args.input.open_keeping(&args.inputs, &args.keep_fields)?;
     let bars = Bars::new(global.quiet);
+    let (inputs, watch) = args.input.open_keeping(&paths, &args.keep_fields, &bars)?;
     let options = AddOptions {
         on_duplicate: args.on_duplicate_id,
         batch_size: args.batch_size.map(|n| n as usize),
@@ -301,7 +308,11 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
             ));
         }
     })?;
-    let format = args.output.format();
+    watch.check(
+        change.stats.read - change.stats.invalid,
+        change.stats.invalid,
+        &bars,
+    )?;
     out.write(|w| change.write(format, w)).with_context(|| {
         let again: Vec<String> = committed
             .iter()
@@ -319,23 +330,30 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
 
 fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
+    let paths = inputs_or_stdin(&args.inputs, "mukarrar index query news.db today.jsonl")?;
     let to = args.output.output.as_deref();
     Protected::default()
         .index(&args.db)
-        .inputs(&args.inputs)
+        .inputs(&paths)
         .check("-o", to)?;
+    let format = args.output.format()?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     check_settings(&index)?;
     let out = Output::open(to)?;
-    let inputs = args.input.open(&args.inputs)?;
     let bars = Bars::new(global.quiet);
+    let (inputs, watch) = args.input.open(&paths, &bars)?;
     let options = AddOptions {
         skip_invalid: args.input.skip_invalid,
         include_singletons: args.output.include_singletons,
         ..AddOptions::default()
     };
     let change = index.query(inputs, &options, &bars)?;
-    out.write(|w| change.write(args.output.format(), w))?;
+    watch.check(
+        change.stats.read - change.stats.invalid,
+        change.stats.invalid,
+        &bars,
+    )?;
+    out.write(|w| change.write(format, w))?;
     finish(&change, &args.output, &bars, started)
 }
 
@@ -507,9 +525,9 @@ fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
 fn export(args: &ExportArgs) -> anyhow::Result<Status> {
     let to = args.output.output.as_deref();
     Protected::default().index(&args.db).check("-o", to)?;
+    let format = args.output.format()?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     let out = Output::open(to)?;
-    let format = args.output.format();
     if let Some(batch) = args.batch {
         let change = index.batch_report(batch, args.output.include_singletons)?;
         out.write(|w| change.write(format, w))?;

@@ -18,12 +18,14 @@ pub struct Args {
     #[command(flatten)]
     pub lsh: LshArgs,
 
-    /// Signature length (MinHash permutations).
-    #[arg(long, value_name = "K", default_value_t = mukarrar::minhash::MinHashConfig::default().num_perm)]
+    /// Signature length (MinHash permutations, 1 to 4096).
+    #[arg(long, value_name = "K", default_value_t = mukarrar::minhash::MinHashConfig::default().num_perm,
+          value_parser = crate::cli::args::count, allow_negative_numbers = true)]
     pub num_perm: usize,
 }
 
 pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
+    // Checks the threshold, --num-perm, --bands and --rows as every command does.
     let p = args.lsh.params(args.lsh.threshold, args.num_perm)?;
     let t = args.lsh.threshold;
     let mut out = String::new();

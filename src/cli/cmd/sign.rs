@@ -18,14 +18,14 @@ use mukarrar::{Document, Error};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::cli::args::{InputArgs, SettingsArgs};
+use crate::cli::args::{inputs_or_stdin, InputArgs, SettingsArgs};
 use crate::cli::progress::Bars;
 use crate::cli::{Global, Status};
 
 /// Sign documents for a distributed run: one JSON line per document, with its band keys.
 ///
-/// Reads INPUT (JSONL, gzip-compressed JSONL, CSV/TSV, a folder of .txt files, or `-` for
-/// standard input) and writes, for every document in input order, a JSON object with its
+/// Reads INPUT (JSONL, gzip-compressed JSONL, CSV/TSV, a folder, or `-` for standard input;
+/// standard input also when no INPUT is given and it is not a terminal) and writes, for every document in input order, a JSON object with its
 /// `id`, its `line` in the input and `pos` among the documents, the distinct shingle count
 /// `n`, its length `chars`, whether it is `empty` after normalization, and its band keys `b`
 /// (one per LSH band, as signed 64-bit integers; none for an empty document). Documents with
@@ -37,7 +37,9 @@ use crate::cli::{Global, Status};
 /// same defaults, so grouping the output of `sign` finds exactly the candidates of `cluster`.
 /// --print-settings shows every parameter the flags resolve to (threshold, measure, bands ×
 /// rows, …) as JSON, for the job that does the grouping. `sign` keeps nothing from one
-/// document to the next: it does not check that ids are unique.
+/// document to the next: it does not check that ids are unique. A run that signs no document
+/// is an error unless --allow-empty is given (or --keyed, where every line has its answer and
+/// an empty split of a distributed job is normal).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar sign samples/headlines.jsonl
@@ -45,9 +47,10 @@ use crate::cli::{Global, Status};
   mukarrar sign --print-settings --threshold 0.7 --shingle char
   printf '17\\t{\"id\":\"a\",\"title\":\"نص\"}\\n' | mukarrar sign --keyed")]
 pub struct Args {
-    /// Input file or folder; `-` (the default) reads standard input.
-    #[arg(value_name = "INPUT", default_value = "-")]
-    pub input: String,
+    /// Input file or folder; `-` reads standard input [default: standard input, when it is
+    /// not a terminal].
+    #[arg(value_name = "INPUT")]
+    pub input: Option<String>,
     #[command(flatten)]
     pub input_args: InputArgs,
     #[command(flatten)]
@@ -103,8 +106,13 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let mut config = args.input_args.config();
     // The id field is kept as a field too: its absence says the id is the line number.
     config.keep_fields = vec![config.id_field.clone()];
-    let name = args.input.as_str();
-    let (reader, keys) = if args.keyed {
+    let paths = inputs_or_stdin(
+        &Vec::from_iter(args.input.clone()),
+        "zcat corpus.jsonl.gz | mukarrar sign -",
+    )?;
+    let name = paths[0].as_str();
+    let bars = Bars::new(global.quiet);
+    let (reader, keys, watch) = if args.keyed {
         if !matches!(config.format, None | Some(Format::Jsonl)) {
             bail!("--keyed reads JSON Lines only (drop --input-format)");
         }
@@ -126,16 +134,18 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             );
         }
         let (lines, keys) = KeyedLines::new(source);
-        let reader = input::from_reader(lines, name, Format::Jsonl, &config)
-            .with_context(|| format!("cannot read input {name}"))?;
-        (reader, Some(keys))
+        // Every line gets its own answer, a record without text included.
+        config.check_text_fields = false;
+        let reader = input::from_reader(lines, name, Format::Jsonl, &config)?;
+        (reader, Some(keys), None)
     } else {
-        let reader =
-            input::open(name, &config).with_context(|| format!("cannot read input {name}"))?;
-        (reader, None)
+        let (mut readers, watch) = args.input_args.open_readers(&paths, &config, &bars)?;
+        (readers.remove(0), None, Some(watch))
     };
-    let bars = Bars::new(global.quiet);
     let counts = sign_stream(reader, keys, &settings, args, &bars)?;
+    if let Some(watch) = watch {
+        watch.check(counts.documents as usize, counts.skipped as usize, &bars)?;
+    }
     bars.message(&format!(
         "{} documents signed ({} skipped as invalid, {} empty after normalization)",
         counts.documents, counts.skipped, counts.empty
