@@ -1,12 +1,12 @@
 //! Arabic normalization: the first stage of the pipeline.
 //!
 //! Copies of the same story differ in spelling conventions and encoding noise long before they
-//! differ in content: أ/ا, ى/ي, ة/ه, hamza seats, diacritics, tatweel, Persian letters,
-//! presentation forms from PDFs, bidi and zero-width controls, Arabic-Indic digits, quote
+//! differ in content: أ/ا, ى/ي, ة/ه, hamza seats, diacritics, tatweel, Persian and Urdu
+//! letters (ی ک, and ڤ پ گ چ for sounds Arabic lacks), presentation forms from PDFs, bidi and zero-width controls, Arabic-Indic digits, quote
 //! styles. One changed token destroys up to *k* word shingles, so this stage maps all those
 //! variants to one form before shingling.
 //!
-//! The rules (R1–R19 of `NORMALIZATION.md`) are data (module `rules`): each says which
+//! The rules (R1–R19, listed for users with examples in `docs/normalization.md`) are data (module `rules`): each says which
 //! code points it maps or deletes, or which neighbour-dependent step it takes. The enabled
 //! rules compile into one table (module `table`) that holds, for every code point, the
 //! composition of all per-character rules in order, and the text is normalized in a single
@@ -26,11 +26,11 @@
 //!
 //! Single rules can be switched on or off with [`Normalizer::builder`].
 //!
-//! One departure from the letter of `NORMALIZATION.md`: R12 maps ؤ and ئ to ء *before* it drops
+//! One detail of R12 worth knowing: it maps ؤ and ئ to ء *before* it drops
 //! the ي (or ى) written before a ء, and drops a whole run of them. Done the other way round, the
 //! output keeps يء wherever ي met a seat (بيئة → بيءه, يؤكد → يءكد), and normalizing the output
 //! again would change it. This way the output is a fixed point, and the misspelling شيئ joins
-//! شيء. The 37 reference cases come out the same either way.
+//! شيء.
 //!
 //! ```
 //! use mukarrar::normalize::{Normalizer, Profile};
@@ -57,7 +57,7 @@ use table::Compiled;
 /// A named set of normalization rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Profile {
-    /// The recommended rules for near-duplicate detection (R1–R19).
+    /// The recommended rules for near-duplicate detection (R1–R19, R9b included).
     #[default]
     Default,
     /// What Lucene's `ArabicNormalizer` does.
@@ -100,8 +100,8 @@ impl FromStr for Profile {
 
 /// One change made by a rule, as reported by [`Normalizer::explain`].
 ///
-/// Its `Display` form reads `R6 alef variants → bare alef: "أ" → "ا"`, with invisible
-/// characters and lone marks written as `⟨U+200D⟩`.
+/// Its `Display` form reads `R6 alef variants → bare alef: "أ" → "ا"`, written as
+/// [`visible`] writes texts: marks as themselves, invisible characters as `⟨U+200D⟩`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// The rule id (e.g. `R6`).
@@ -121,37 +121,45 @@ impl fmt::Display for Change {
             "{} {}: \"{}\" → \"{}\"",
             self.rule,
             self.description,
-            Visible(&self.from),
-            Visible(&self.to)
+            visible(&self.from),
+            visible(&self.to)
         )
     }
 }
 
-/// Writes a string with invisible characters and combining marks spelled as `⟨U+XXXX⟩`.
-struct Visible<'a>(&'a str);
-
-impl fmt::Display for Visible<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use unicode_general_category::{get_general_category, GeneralCategory as Gc};
-        for c in self.0.chars() {
-            let hidden = c != ' '
-                && (c.is_whitespace()
-                    || matches!(
-                        get_general_category(c),
-                        Gc::Control
-                            | Gc::Format
-                            | Gc::NonspacingMark
-                            | Gc::EnclosingMark
-                            | Gc::SpacingMark
-                    ));
-            if hidden {
-                write!(f, "⟨U+{:04X}⟩", c as u32)?;
-            } else {
-                write!(f, "{c}")?;
-            }
+/// `text` as a reader can see it on a terminal: letters and marks as themselves, a mark that
+/// has no letter to sit on (a deleted fatha, say) on a dotted circle (`◌َ`), and characters
+/// that show nothing (controls, bidi and zero-width marks, whitespace other than the space)
+/// spelled `⟨U+200F⟩`.
+///
+/// ```
+/// use mukarrar::normalize::visible;
+///
+/// assert_eq!(visible("\u{064E}"), "◌\u{064E}");
+/// assert_eq!(visible("ناصَرَ"), "ناصَرَ");
+/// assert_eq!(visible("\u{200F}قال"), "⟨U+200F⟩قال");
+/// ```
+pub fn visible(text: &str) -> String {
+    use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+    let mut out = String::with_capacity(text.len());
+    // Whether the last character written can carry a mark.
+    let mut base = false;
+    for c in text.chars() {
+        let gc = get_general_category(c);
+        let hidden = c != ' ' && (c.is_whitespace() || matches!(gc, Gc::Control | Gc::Format));
+        if hidden {
+            let _ = fmt::Write::write_fmt(&mut out, format_args!("⟨U+{:04X}⟩", c as u32));
+            base = false;
+            continue;
         }
-        Ok(())
+        let mark = matches!(gc, Gc::NonspacingMark | Gc::EnclosingMark | Gc::SpacingMark);
+        if mark && !base {
+            out.push('\u{25CC}');
+        }
+        out.push(c);
+        base = c != ' ';
     }
+    out
 }
 
 /// A rule as listed by [`Normalizer::rules`].

@@ -1,6 +1,6 @@
 //! The normalization rules as data.
 //!
-//! Every rule of `NORMALIZATION.md` is one [`RuleDef`]: an id, a description and a list of
+//! Every rule of `docs/normalization.md` is one [`RuleDef`]: an id, a description and a list of
 //! [`Op`]s saying which code points it maps or deletes, or which neighbour-dependent step it
 //! performs. Nothing here runs text; [`super::table`] compiles an enabled list of rules into one
 //! lookup table and [`super::reference`] applies them one by one (for `explain` and as the
@@ -118,7 +118,7 @@ pub(crate) enum Context {
 /// One normalization rule.
 #[derive(Debug)]
 pub(crate) struct RuleDef {
-    /// The id used in `NORMALIZATION.md`, the cases file and the builder (`R6`).
+    /// The id used in `docs/normalization.md`, the cases file and the builder (`R6`).
     pub(crate) id: &'static str,
     /// What the rule does, for `explain`.
     pub(crate) description: &'static str,
@@ -269,7 +269,7 @@ pub(crate) static R8: RuleDef = RuleDef {
     ],
 };
 
-/// R9: keheh and kaf variants (gaf is kept, see X1).
+/// R9: keheh and kaf variants.
 pub(crate) static R9: RuleDef = RuleDef {
     id: "R9",
     description: "keheh/kaf variants → kaf",
@@ -277,6 +277,32 @@ pub(crate) static R9: RuleDef = RuleDef {
         &[('\u{063B}', '\u{063C}'), ('\u{06A9}', '\u{06AB}')],
         KAF,
     )],
+};
+
+/// R9b: the letters Persian, Urdu, Kurdish, Turkic and Maghrebi writers add to the Arabic script
+/// for sounds Arabic lacks, folded to the Arabic letter an Arabic writer uses for the same word
+/// (ڤيديو and فيديو, پاريس and باريس, گوگل and كوكل, چاي and جاي).
+pub(crate) static R9B: RuleDef = RuleDef {
+    id: "R9b",
+    description: "letters for sounds Arabic lacks → nearest Arabic letter",
+    ops: &[Op::Map(&[
+        ('\u{067E}', "\u{0628}"), // پ pe → ب
+        ('\u{0679}', "\u{062A}"), // ٹ tteh → ت
+        ('\u{0686}', "\u{062C}"), // چ tcheh → ج
+        ('\u{0688}', "\u{062F}"), // ڈ ddal → د
+        ('\u{0691}', "\u{0631}"), // ڑ rreh → ر
+        ('\u{0698}', "\u{0632}"), // ژ jeh → ز
+        ('\u{06A4}', "\u{0641}"), // ڤ veh → ف
+        ('\u{06A5}', "\u{0641}"), // ڥ Maghrebi veh → ف
+        ('\u{06A8}', "\u{0642}"), // ڨ Maghrebi gaf (qaf with three dots) → ق
+        ('\u{06AD}', "\u{0643}"), // ڭ ng → ك
+        ('\u{06AF}', "\u{0643}"), // گ gaf → ك
+        ('\u{06BA}', "\u{0646}"), // ں noon ghunna → ن
+        ('\u{06C6}', "\u{0648}"), // ۆ oe → و
+        ('\u{06C7}', "\u{0648}"), // ۇ u → و
+        ('\u{06CB}', "\u{0648}"), // ۋ ve → و
+        ('\u{06CE}', "\u{064A}"), // ێ yeh with small v → ي
+    ])],
 };
 
 /// R10: heh variants; teh marbuta goal goes to teh marbuta (then R11).
@@ -392,9 +418,9 @@ pub(crate) static R19: RuleDef = RuleDef {
 
 /// Every rule of the default profile, in the order they apply. A rule switched on through the
 /// builder takes its place in this order.
-pub(crate) static DEFAULT_RULES: [&RuleDef; 24] = [
-    &R1A, &R1, &R2, &R4, &R5, &R5B, &R5C, &R5D, &R5E, &R6, &R7, &R8, &R9, &R10, &R11, &R12, &R13,
-    &R14, &R15, &R16, &R17, &R18, &R19, &R3,
+pub(crate) static DEFAULT_RULES: [&RuleDef; 25] = [
+    &R1A, &R1, &R2, &R4, &R5, &R5B, &R5C, &R5D, &R5E, &R6, &R7, &R8, &R9, &R9B, &R10, &R11, &R12,
+    &R13, &R14, &R15, &R16, &R17, &R18, &R19, &R3,
 ];
 
 /// Lucene's `ArabicNormalizer`, plus whitespace.
@@ -405,9 +431,9 @@ static NONE_RULES: [&RuleDef; 1] = [&R3];
 
 /// Every distinct rule definition; an index into this list identifies a definition in a cache
 /// key.
-pub(crate) static ALL_DEFS: [&RuleDef; 25] = [
-    &R1A, &R1, &R2, &R4, &R5, &R5B, &R5C, &R5D, &R5E, &R6, &R7, &R8, &R9, &R10, &R11, &R12, &R13,
-    &R14, &R15, &R16, &R17, &R18, &R19, &R3, &R6_LUCENE,
+pub(crate) static ALL_DEFS: [&RuleDef; 26] = [
+    &R1A, &R1, &R2, &R4, &R5, &R5B, &R5C, &R5D, &R5E, &R6, &R7, &R8, &R9, &R9B, &R10, &R11, &R12,
+    &R13, &R14, &R15, &R16, &R17, &R18, &R19, &R3, &R6_LUCENE,
 ];
 
 /// The rules a profile starts from, in pipeline order.

@@ -24,6 +24,8 @@ fn variants() -> Vec<Normalizer> {
         (Profile::Default, "R19", false),
         (Profile::Default, "R7", false),
         (Profile::Default, "R5", false),
+        (Profile::Default, "R9b", false),
+        (Profile::Light, "R9b", true),
         (Profile::Light, "R13", true),
         (Profile::Light, "R12", true),
         (Profile::None, "R1", true),
@@ -112,6 +114,58 @@ fn default_profile_examples() {
     ] {
         assert_eq!(n.normalize(input), want, "input {input:?}");
     }
+}
+
+#[test]
+fn letters_for_sounds_arabic_lacks_fold_to_arabic_letters() {
+    let n = default();
+    for (input, want) in [
+        ("ڤيديو", "فيديو"),
+        ("ڥيديو", "فيديو"),
+        ("پاريس", "باريس"),
+        ("گوگل ڭ", "كوكل ك"),
+        ("ڨالمة", "قالمه"),
+        ("چاي", "جاي"),
+        ("ژاك", "زاك"),
+        ("ٹ ڈ ڑ ں", "ت د ر ن"),
+        ("ۆ ۇ ۋ", "و و و"),
+        ("ێ", "ي"),
+        // A yeh from ێ before a hamza goes the way of any yeh (R12).
+        ("شێء", "شء"),
+        // Presentation forms reach the same letters through NFKC.
+        ("\u{FB56}\u{FB6A}", "بف"),
+    ] {
+        assert_eq!(n.normalize(input), want, "input {input:?}");
+        assert_eq!(n.normalize(input), n.reference(input), "input {input:?}");
+    }
+    assert_eq!(n.normalize("ڤيديو"), n.normalize("فيديو"));
+    // Lucene's normalizer keeps them, and so does the light profile; R9b switches them on.
+    let light = Normalizer::new(Profile::Light);
+    assert_eq!(light.normalize("ڤيديو پاريس"), "ڤيديو پاريس");
+    let folded = Normalizer::builder()
+        .profile(Profile::Light)
+        .rule("R9b", true)
+        .build()
+        .unwrap();
+    assert_eq!(folded.normalize("ڤيديو پاريس"), "فيديو باريس");
+    let kept = Normalizer::builder().rule("R9b", false).build().unwrap();
+    assert_eq!(kept.normalize("ڤيديو"), "ڤيديو");
+}
+
+#[test]
+fn explain_shows_marks_as_characters() {
+    let changes = default().explain("ناصَرَ");
+    let r5 = changes
+        .iter()
+        .find(|c| c.rule == "R5")
+        .expect("R5 reported");
+    assert_eq!(
+        r5.to_string(),
+        "R5 harakat deleted: \"\u{25CC}\u{064E}\" → \"\""
+    );
+    assert_eq!(visible("ناصَرَ"), "ناصَرَ");
+    assert_eq!(visible("a\u{200D}b\tc"), "a⟨U+200D⟩b⟨U+0009⟩c");
+    assert_eq!(visible(" \u{0651}"), " \u{25CC}\u{0651}");
 }
 
 #[test]
@@ -292,11 +346,13 @@ fn arabic_mix() -> impl Strategy<Value = char> {
         ]),
         1 => prop::char::range('\u{0610}', '\u{061A}'),
         1 => prop::char::range('\u{06D6}', '\u{06ED}'),
-        // Persian and Urdu letters.
+        // Persian, Urdu, Kurdish, Turkic and Maghrebi letters.
         1 => prop::sample::select(vec![
             '\u{067E}', '\u{0686}', '\u{0698}', '\u{06A4}', '\u{06A9}', '\u{06AF}', '\u{06BE}',
             '\u{06C0}', '\u{06C1}', '\u{06C2}', '\u{06C3}', '\u{06CC}', '\u{06D0}', '\u{06D2}',
-            '\u{06D3}', '\u{06D5}', '\u{0620}', '\u{063D}',
+            '\u{06D3}', '\u{06D5}', '\u{0620}', '\u{063D}', '\u{0679}', '\u{0688}', '\u{0691}',
+            '\u{06A5}', '\u{06A8}', '\u{06AD}', '\u{06BA}', '\u{06C6}', '\u{06C7}', '\u{06CB}',
+            '\u{06CE}',
         ]),
         // Presentation forms and ligatures.
         1 => prop::char::range('\u{FB50}', '\u{FDFF}'),

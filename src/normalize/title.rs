@@ -7,9 +7,14 @@
 //!
 //! The tags are found by their *shape*, not from a word list, so the labels of outlets we have
 //! never seen are found too: at the start of the first line, one or two words followed by `:`,
-//! `|` or `..`; at its end, up to three short words after ` - `, ` – ` or ` | `, or in final
-//! parentheses. Tags holding a digit are kept (`(2)` tells parts of a series apart). Only the
-//! first line (the title) is looked at, and a tag is removed only when text remains.
+//! or one word followed by `|` or `..`; at its end, up to three short words after ` - `, ` – `
+//! or ` | `, or in final parentheses. Tags holding a digit are kept (`(2)` tells parts of a
+//! series apart). Only the first line (the title) is looked at.
+//!
+//! The headline itself is never removed. A label is removed only when at least as many words
+//! follow it as it has, and a bar after two or more words is the start of an attribution, not
+//! the end of a label: `ناصر الجديع: مصنع الهلال | صحيفة الوئام` keeps `مصنع الهلال`, where
+//! reading `مصنع الهلال |` as a second label would keep only the outlet's name.
 
 use std::borrow::Cow;
 
@@ -66,8 +71,11 @@ fn is_suffix_separator(c: char) -> bool {
     )
 }
 
+/// Words: runs between spaces that hold a letter or a digit (`!!` and `|` are not words).
 fn word_count(s: &str) -> usize {
-    s.split(is_space).filter(|w| !w.is_empty()).count()
+    s.split(is_space)
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 fn has_digit(s: &str) -> bool {
@@ -139,16 +147,19 @@ fn starts_with_dots(rest: &str) -> bool {
     dots >= 2
 }
 
-/// `label` + separator at the start of `t`: one or two words followed by `:` or `|`, or one
-/// word followed by `..` or `…` (`بالفيديو..`; two words before dots are a topic, not a label:
-/// `حوادث المعلمات.. الضحايا في ازدياد`).
+/// `label` + separator at the start of `t`: one or two words followed by `:`, or one word
+/// followed by `|`, `..` or `…` (`بالفيديو..`; two words before dots are a topic, not a label:
+/// `حوادث المعلمات.. الضحايا في ازدياد`, and two words before a bar are a headline followed by
+/// its outlet: `طيور الظلام | صحيفة الوئام`). At least as many words as the label has must
+/// follow it.
 fn strip_prefix(t: &str) -> Option<(&str, &str)> {
     let mut words = 0;
     let mut in_word = false;
     for (i, c) in t.char_indices() {
         let dots = c == '.' && starts_with_dots(&t[i..]);
         if is_label_separator(c) || c == '\u{2026}' || dots {
-            if words == 0 || (words > 1 && !is_label_separator(c)) {
+            let colon = matches!(c, ':' | '\u{FF1A}' | '\u{FE55}');
+            if words == 0 || (words > 1 && !colon) {
                 return None;
             }
             // Swallow the whole separator run (marks included) and the spaces after it.
@@ -163,7 +174,7 @@ fn strip_prefix(t: &str) -> Option<(&str, &str)> {
             }
             let kept = &t[end..];
             let label = &t[..end];
-            if word_count(kept) == 0 || has_digit(label) {
+            if word_count(kept) == 0 || word_count(kept) < word_count(label) || has_digit(label) {
                 return None;
             }
             return Some((label, kept));
@@ -287,6 +298,20 @@ mod tests {
     }
 
     #[test]
+    fn the_headline_is_never_removed() {
+        // A bar after two words starts the outlet's name; it does not end a second label.
+        assert_eq!(s("ناصَرَ الجديع: مصنع الهلال | صحيفة الوئام"), "مصنع الهلال");
+        assert_eq!(s("طيور الظلام | صحيفة الوئام"), "طيور الظلام");
+        assert_eq!(s("زاد !! | صحيفة الوئام"), "زاد !!");
+        // A label needs as many words after it as it has.
+        assert_eq!(s("ناصر الجديع: زاد"), "ناصر الجديع: زاد");
+        assert_eq!(s("ناصر الجديع: مصنع الهلال !!"), "مصنع الهلال !!");
+        // One word before a bar is a label, whatever follows.
+        assert_eq!(s("عاجل | الجديع: من يشبهك يا هلال ؟!"), "من يشبهك يا هلال ؟!");
+        assert_eq!(s("عاجل | المثقف"), "المثقف");
+    }
+
+    #[test]
     fn only_the_first_line_is_touched() {
         assert_eq!(
             s("عاجل | العنوان\nالنص: يبدأ هنا - واس"),
@@ -311,6 +336,22 @@ mod tests {
             let (out, removed) = strip(&text);
             prop_assert!(out.len() <= text.len());
             prop_assert_eq!(removed.is_empty(), out == text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Two or more words before a spaced bar or dash are the headline: they stay, whatever
+        /// follows.
+        #[test]
+        fn words_before_a_bar_stay(
+            head in proptest::collection::vec("[\u{0628}-\u{0639}]{2,6}", 2..6),
+            tail in proptest::collection::vec("[\u{0628}-\u{0639}]{2,6}", 1..4),
+            sep in proptest::sample::select(vec![" | ", " - ", " – ", " ｜ "]),
+        ) {
+            let head = head.join(" ");
+            let text = format!("{head}{sep}{}", tail.join(" "));
+            let out = s(&text);
+            prop_assert!(out.starts_with(&head), "{text:?} → {out:?}");
         }
     }
 

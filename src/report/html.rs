@@ -1,13 +1,18 @@
 //! The HTML report: one self-contained page that opens anywhere, with no server and no
 //! network.
 //!
-//! The page is right-to-left Arabic (`lang="ar" dir="rtl"`). Its header — parameters,
-//! counts, timings, the LSH S-curve and a histogram of cluster sizes — is written here as
-//! static, escaped HTML and inline SVG. The groups themselves travel as one JSON block
+//! The page is right-to-left Arabic (`lang="ar" dir="rtl"`). The clusters come first: the
+//! page opens on the counts, the search box and the list. The parameters, the timings, one
+//! S-curve per comparison rule the shown documents were judged by (short texts by their word
+//! sets, long texts by MinHash estimates) and a histogram of cluster sizes sit below the counts
+//! in a collapsed `<details>`. All of that is written here as static, escaped HTML and inline
+//! SVG. The groups themselves travel as one JSON block
 //! (`<script type="application/json">`, with `<`, `>` and `&` written as `\u003c`, `\u003e`
 //! and `\u0026`, so no text can close the block) and a small inline script renders them
 //! lazily: rows as they scroll into view, texts when a group is opened, always through
-//! `textContent`. Word-level differences between each member and its representative are
+//! `textContent`. An original text is shown with its HTML character references decoded once
+//! (`&quot;` as `"`), exactly as the normalizer reads it, and the browser's `textContent`
+//! escapes it once. Word-level differences between each member and its representative are
 //! computed here, over the original and over the normalized texts, so the page only wraps
 //! ranges in `<mark>`.
 //!
@@ -28,8 +33,8 @@ use similar::{Algorithm, DiffTag, TextDiff};
 
 use super::Report;
 use crate::eval::{CaseKind, Scores};
-use crate::normalize::Normalizer;
-use crate::pipeline::{Settings, Stats};
+use crate::normalize::entities;
+use crate::pipeline::{Scratch, Settings, Signer, Stats};
 
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
@@ -94,7 +99,7 @@ pub struct CaseDoc {
 /// otherwise their previews. The output depends only on `report` and `options`.
 pub fn write(report: &Report, options: &HtmlOptions, out: &mut dyn Write) -> io::Result<()> {
     let settings = &report.params.settings;
-    let mut payload = Payload::new("clusters", Normalizer::new(settings.profile));
+    let mut payload = Payload::new("clusters", settings);
     let mut order: Vec<&super::Cluster> = report.clusters.iter().collect();
     order.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
     for c in order {
@@ -125,14 +130,16 @@ pub fn write(report: &Report, options: &HtmlOptions, out: &mut dyn Write) -> io:
     let title = format!("{heading} — {}", report.params.inputs.join("، "));
     let mut header = String::new();
     header_start(&mut header, heading, &report.params.inputs);
-    header.push_str("<div class=\"top\">");
     summary_card(&mut header, &report.stats);
+    about_start(&mut header, "المعاملات والأزمنة والمنحنيات");
+    header.push_str("<div class=\"top\">");
     params_card(&mut header, settings, &options.notes);
-    header.push_str("</div><div class=\"charts\"><figure class=\"card\">");
-    s_curve(&mut header, settings);
-    header.push_str("</figure><figure class=\"card\">");
+    timings_card(&mut header, &report.stats);
+    header.push_str("</div><div class=\"charts\">");
+    s_curves(&mut header, settings, payload.rules_used());
+    header.push_str("<figure class=\"card\">");
     histogram(&mut header, report);
-    header.push_str("</figure></div>");
+    header.push_str("</figure></div></details>\n");
     page(out, &title, &header, false, &payload)
 }
 
@@ -144,7 +151,7 @@ pub fn write_eval(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let settings = &page_model.settings;
-    let mut payload = Payload::new("eval", Normalizer::new(settings.profile));
+    let mut payload = Payload::new("eval", settings);
     let mut labels: Vec<String> = Vec::new();
     for (f, file) in page_model.files.iter().enumerate() {
         payload.files.push(file.name.clone());
@@ -177,10 +184,13 @@ pub fn write_eval(
     header_start(&mut header, heading, &names);
     header.push_str("<div class=\"top\">");
     scores_card(&mut header, page_model);
+    header.push_str("</div>");
+    about_start(&mut header, "المعاملات والمنحنيات");
+    header.push_str("<div class=\"top\">");
     params_card(&mut header, settings, &options.notes);
-    header.push_str("<figure class=\"card\">");
-    s_curve(&mut header, settings);
-    header.push_str("</figure></div>");
+    header.push_str("</div><div class=\"charts\">");
+    s_curves(&mut header, settings, payload.rules_used());
+    header.push_str("</div></details>\n");
     page(out, &title, &header, true, &payload)
 }
 
@@ -201,8 +211,15 @@ struct Payload {
     files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     labels: Option<Vec<String>>,
+    /// Prepares and normalizes texts as the run did.
     #[serde(skip)]
-    normalizer: Normalizer,
+    signer: Signer,
+    /// Texts of fewer words than this (after normalization) are short; 0: none is.
+    #[serde(skip)]
+    short_words: usize,
+    /// Per document: whether it is a short text (filled in by [`Self::finish`]).
+    #[serde(skip)]
+    short: Vec<bool>,
     /// The (representative, member) documents of every pair, in group order.
     #[serde(skip)]
     pending: Vec<(usize, usize)>,
@@ -240,14 +257,16 @@ enum PairRow {
 }
 
 impl Payload {
-    fn new(mode: &'static str, normalizer: Normalizer) -> Payload {
+    fn new(mode: &'static str, settings: &Settings) -> Payload {
         Payload {
             mode,
             docs: Vec::new(),
             groups: Vec::new(),
             files: Vec::new(),
             labels: None,
-            normalizer,
+            signer: Signer::new(settings),
+            short_words: settings.short.words,
+            short: Vec::new(),
             pending: Vec::new(),
             seen: HashMap::new(),
         }
@@ -271,13 +290,28 @@ impl Payload {
 
     /// Normalizes every document and marks every pair's differences, in parallel (on the
     /// current rayon pool); the result does not depend on the number of threads.
+    ///
+    /// Each document is normalized from its text as given, as the run did; the text shown (and
+    /// compared word by word) has its HTML character references decoded.
     fn finish(&mut self) {
-        let normalizer = &self.normalizer;
-        let normalized: Vec<String> = self
+        let signer = &self.signer;
+        let prepared: Vec<(String, String)> = self
             .docs
             .par_iter()
-            .map(|(_, text, _)| normalizer.normalize(text))
+            .map_init(Scratch::default, |scratch, (_, text, _)| {
+                signer.normalize_into(text, scratch);
+                let normalized = std::mem::take(&mut scratch.normalized);
+                (entities::decode(text).into_owned(), normalized)
+            })
             .collect();
+        let short_words = self.short_words;
+        self.short = prepared
+            .iter()
+            .map(|(_, n)| !n.is_empty() && n.split(' ').count() < short_words)
+            .collect();
+        for (doc, (shown, _)) in self.docs.iter_mut().zip(&prepared) {
+            doc.1.clone_from(shown);
+        }
         let docs = &self.docs;
         let rows: Vec<&mut PairRow> = self.groups.iter_mut().flat_map(|g| &mut g.m).collect();
         rows.into_par_iter()
@@ -289,17 +323,38 @@ impl Payload {
                 let (a, b) = (&docs[r].1, &docs[d].1);
                 if a != b {
                     let (ra, da) = word_marks(a, b);
-                    let (rn, dn) = word_marks(&normalized[r], &normalized[d]);
+                    let (rn, dn) = word_marks(&prepared[r].1, &prepared[d].1);
                     *row = PairRow::Diff(d, sim, ra, da, rn, dn);
                 }
             });
         self.pending.clear();
-        for (doc, norm) in self.docs.iter_mut().zip(normalized) {
+        for (doc, (_, norm)) in self.docs.iter_mut().zip(prepared) {
             if norm != doc.1 {
                 doc.2 = Some(norm);
             }
         }
     }
+
+    /// How many groups were judged by each comparison rule: a group's rule is its first
+    /// document's (short and long texts are never compared with each other).
+    fn rules_used(&self) -> RulesUsed {
+        let mut used = RulesUsed::default();
+        for g in &self.groups {
+            if self.short[g.r] {
+                used.short += 1;
+            } else {
+                used.long += 1;
+            }
+        }
+        used
+    }
+}
+
+/// Groups per comparison rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RulesUsed {
+    short: usize,
+    long: usize,
 }
 
 /// Serializes the payload for a `<script type="application/json">` block: `<`, `>` and `&`
@@ -479,8 +534,9 @@ fn header_start(h: &mut String, heading: &str, inputs: &[String]) {
     h.push_str("</p>\n</header>\n");
 }
 
+/// The counts, in one line above the search box.
 fn summary_card(h: &mut String, stats: &Stats) {
-    h.push_str("<section class=\"card\"><h2>الملخص</h2><dl class=\"stats\">");
+    h.push_str("<section class=\"card summary\" aria-label=\"الملخص\"><dl class=\"stats\">");
     let items = [
         ("المستندات", stats.documents),
         ("المجموعات", stats.clusters),
@@ -488,7 +544,6 @@ fn summary_card(h: &mut String, stats: &Stats) {
         ("في مجموعات", stats.clustered),
         ("فارغة بعد التطبيع", stats.empty),
         ("متخطاة", stats.skipped),
-        ("دلاء مرشحة", stats.buckets),
     ];
     for (label, n) in items {
         let _ = write!(
@@ -496,25 +551,43 @@ fn summary_card(h: &mut String, stats: &Stats) {
             "<div><dt>{label}</dt><dd><bdi class=\"num\">{n}</bdi></dd></div>"
         );
     }
-    h.push_str("</dl>");
+    h.push_str("</dl></section>\n");
+}
+
+/// Opens the collapsed section that holds the parameters and the charts, titled `what`.
+fn about_start(h: &mut String, what: &str) {
+    let _ = writeln!(
+        h,
+        "<details class=\"about\" id=\"about\"><summary>{}</summary>",
+        esc(what)
+    );
+}
+
+/// Seconds per stage, and the candidate buckets.
+fn timings_card(h: &mut String, stats: &Stats) {
+    h.push_str("<section class=\"card\"><h2>الأزمنة</h2><table class=\"kv\"><tbody>");
+    let mut total = 0.0;
+    for (stage, s) in &stats.seconds {
+        total += s;
+        let _ = write!(
+            h,
+            "<tr><th><code>{}</code></th><td><bdi class=\"num\">{s:.3} s</bdi></td></tr>",
+            esc(stage)
+        );
+    }
     if !stats.seconds.is_empty() {
-        h.push_str("<table class=\"kv\"><tbody>");
-        let mut total = 0.0;
-        for (stage, s) in &stats.seconds {
-            total += s;
-            let _ = write!(
-                h,
-                "<tr><th><code>{}</code></th><td><bdi class=\"num\">{s:.3} s</bdi></td></tr>",
-                esc(stage)
-            );
-        }
         let _ = write!(
             h,
             "<tr><th>المجموع</th><td><bdi class=\"num\">{total:.3} s</bdi></td></tr>"
         );
-        h.push_str("</tbody></table>");
     }
-    h.push_str("</section>");
+    let _ = write!(
+        h,
+        "<tr><th>دلاء مرشحة</th><td><bdi class=\"num\">{}</bdi></td></tr>\
+         <tr><th>أزواج فُحصت</th><td><bdi class=\"num\">{}</bdi></td></tr>",
+        stats.buckets, stats.verified
+    );
+    h.push_str("</tbody></table></section>");
 }
 
 fn params_card(h: &mut String, settings: &Settings, notes: &[(String, String)]) {
@@ -595,14 +668,88 @@ const W: f64 = 420.0;
 const H: f64 = 240.0;
 const LEFT: f64 = 46.0;
 const RIGHT: f64 = 14.0;
-const TOP: f64 = 14.0;
+const TOP: f64 = 22.0;
 const BOTTOM: f64 = 40.0;
 
-/// P(candidate | similarity) of the chosen bands × rows, with the threshold marked and the
-/// false-positive and false-negative areas shaded.
-fn s_curve(h: &mut String, settings: &Settings) {
+/// One S-curve per comparison rule the shown groups were judged by; when no group is shown,
+/// one per rule the settings have.
+fn s_curves(h: &mut String, settings: &Settings, used: RulesUsed) {
+    let nothing = used == RulesUsed::default();
     let p = settings.lsh;
-    let t = settings.threshold.clamp(0.0, 1.0);
+    let bands = format!(
+        "<bdi class=\"num\">{} × {}</bdi> (نطاقات × صفوف)",
+        p.bands, p.rows
+    );
+    if settings.short.words > 0 && (used.short > 0 || nothing) {
+        let short = &settings.short;
+        let run = if short.run_words > 0 {
+            format!(
+                "، أو اشتركا في تتابع من <bdi class=\"num\">{}</bdi> كلمات متتالية على الأقل \
+                 يغطي <bdi class=\"num\">{:.0}%</bdi> من الأقصر",
+                short.run_words,
+                short.run_share * 100.0
+            )
+        } else {
+            String::new()
+        };
+        let numbers = if short.numbers {
+            "؛ ونصّان فيهما أرقام مختلفة لا يُعدّان مكررين"
+        } else {
+            ""
+        };
+        let caption = format!(
+            "<strong>النصوص القصيرة</strong> (أقل من <bdi class=\"num\">{words}</bdi> كلمة؛ \
+             <bdi class=\"num\">{groups}</bdi> مجموعة): يرشّح LSH ‏{bands} الأزواج بتقدير \
+             تشابه مجموعتي الكلمات، ثم يُقبل الزوج إن بلغ تشابه Jaccard الدقيق لمجموعتي كلماته \
+             <bdi class=\"num\">{t:.2}</bdi>{run}{numbers}. الأحمر: مرشحون تحت العتبة يرفضهم \
+             التحقق الدقيق، الأخضر: أزواج فوق العتبة قد لا تُرشَّح.",
+            words = short.words,
+            groups = used.short,
+            t = short.threshold,
+        );
+        s_curve(
+            h,
+            "s-curve-short",
+            settings,
+            short.threshold,
+            "تشابه مجموعتي الكلمات (Jaccard)",
+            &caption,
+        );
+    }
+    if used.long > 0 || nothing {
+        let size = if settings.short.words > 0 {
+            format!(
+                "<bdi class=\"num\">{}</bdi> كلمة فأكثر؛ ",
+                settings.short.words
+            )
+        } else {
+            String::new()
+        };
+        let caption = format!(
+            "<strong>النصوص الطويلة</strong> ({size}<bdi class=\"num\">{groups}</bdi> مجموعة): \
+             منحنى LSH ‏{bands}؛ يُقبل الزوج إن بلغ تقدير التشابه من البصمات \
+             <bdi class=\"num\">{t:.2}</bdi>. الأحمر: مرشحون تحت العتبة، الأخضر: أزواج فوق \
+             العتبة قد تفوت.",
+            groups = used.long,
+            t = settings.threshold,
+        );
+        s_curve(
+            h,
+            "s-curve-long",
+            settings,
+            settings.threshold,
+            &format!("التشابه ({})", settings.measure.name()),
+            &caption,
+        );
+    }
+}
+
+/// P(candidate | similarity) of the chosen bands × rows, with the threshold `t` marked and the
+/// false-positive and false-negative areas shaded. The threshold's value is written above the
+/// plot and P(t) beside the dot, so no label meets the dashed line.
+fn s_curve(h: &mut String, id: &str, settings: &Settings, t: f64, x_label: &str, caption: &str) {
+    let p = settings.lsh;
+    let t = t.clamp(0.0, 1.0);
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let x = |s: f64| LEFT + s * pw;
     let y = |v: f64| TOP + (1.0 - v) * ph;
@@ -615,8 +762,8 @@ fn s_curve(h: &mut String, settings: &Settings) {
         .collect();
     let _ = write!(
         h,
-        "<svg class=\"chart\" id=\"s-curve\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
-         aria-label=\"S-curve\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<figure class=\"card\"><svg class=\"chart s-curve\" id=\"{id}\" viewBox=\"0 0 {W} {H}\" \
+         role=\"img\" aria-label=\"S-curve\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
     grid(h, pw, ph);
     // False positives: under the curve, left of the threshold.
@@ -655,34 +802,27 @@ fn s_curve(h: &mut String, settings: &Settings) {
         );
     }
     let pt = p.probability(t);
+    let right = t <= 0.6;
     let _ = write!(
         h,
         "<path class=\"fp\" d=\"{fp}\"/><path class=\"fn\" d=\"{fneg}\"/>\
          <path class=\"curve\" d=\"{curve}\"/>\
          <line class=\"thr\" x1=\"{tx:.1}\" y1=\"{y0:.1}\" x2=\"{tx:.1}\" y2=\"{y1:.1}\"/>\
          <circle class=\"dot\" cx=\"{tx:.1}\" cy=\"{ty:.1}\" r=\"3.5\"/>\
-         <text class=\"lbl\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">t = {t:.2} · P = {pt:.3}</text>",
+         <text class=\"lbl thr-lbl\" x=\"{tlx:.1}\" y=\"{tly:.1}\" text-anchor=\"middle\">t = {t:.2}</text>\
+         <text class=\"lbl p-lbl\" x=\"{plx:.1}\" y=\"{ply:.1}\" text-anchor=\"{anchor}\">P = {pt:.3}</text>",
         tx = x(t),
         y0 = y(0.0),
         y1 = y(1.0),
         ty = y(pt),
-        lx = if t > 0.6 { x(t) - 6.0 } else { x(t) + 6.0 },
-        ly = (y(pt) - 8.0).max(TOP + 10.0),
-        anchor = if t > 0.6 { "end" } else { "start" },
+        tlx = x(t).clamp(LEFT + 22.0, W - RIGHT - 22.0),
+        tly = TOP - 6.0,
+        plx = if right { x(t) + 8.0 } else { x(t) - 8.0 },
+        ply = (y(pt) + 4.0).clamp(TOP + 10.0, TOP + ph - 4.0),
+        anchor = if right { "start" } else { "end" },
     );
-    axis_labels(
-        h,
-        &format!("التشابه ({})", settings.measure.name()),
-        "احتمال الترشيح",
-    );
-    h.push_str("</svg>");
-    let _ = write!(
-        h,
-        "<figcaption>منحنى LSH: <bdi class=\"num\">{} × {}</bdi> (نطاقات × صفوف)، \
-         العتبة <bdi class=\"num\">{t:.2}</bdi>؛ الأحمر: مرشحون تحت العتبة، الأخضر: أزواج \
-         فوق العتبة قد تفوت.</figcaption>",
-        p.bands, p.rows
-    );
+    axis_labels(h, x_label, "احتمال الترشيح");
+    let _ = write!(h, "</svg><figcaption>{caption}</figcaption></figure>");
 }
 
 fn grid(h: &mut String, pw: f64, ph: f64) {

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
-use mukarrar::normalize::Profile;
+use mukarrar::normalize::{visible, Profile};
 use mukarrar::pipeline::{Scratch, Settings, Signer};
 
 use crate::cli::args::no_input_on_terminal;
@@ -33,7 +33,8 @@ fn refuse_json(line: &str, number: usize) -> anyhow::Result<()> {
 /// for each. Input that is JSON Lines is refused: extract the text first (`jq -r .title`).
 /// Before the Arabic rules, HTML character references are decoded (`&quot;`, `&#8220;`) and
 /// title tags removed from the first line (`عاجل |`, `بالفيديو..`, `- واس`, `(صور)`), as
-/// `cluster` does. --explain lists what each step and rule changed.
+/// `cluster` does. --explain lists what each step and rule changed. The rules, their order,
+/// examples and the profiles: docs/normalization.md.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar normalize 'قال الرئيس إن «الحكومة» ستعلن ٣٫٥ مليون'
@@ -77,8 +78,11 @@ pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
             for c in signer.explain(text) {
                 writeln!(
                     out,
-                    "  {:<4} {}: {:?} → {:?}",
-                    c.rule, c.description, c.from, c.to
+                    "  {:<4} {}: \"{}\" → \"{}\"",
+                    c.rule,
+                    c.description,
+                    visible(&c.from),
+                    visible(&c.to)
                 )?;
             }
         }

@@ -89,8 +89,113 @@ fn the_page_is_right_to_left_arabic_and_self_contained() {
     assert!(page.contains(&format!("<style nonce=\"{csp_nonce}\">")));
     assert!(page.contains(&format!("<script nonce=\"{csp_nonce}\">")));
     assert_eq!(page.matches("<script").count(), 2);
-    assert!(page.contains("<svg class=\"chart\" id=\"s-curve\""));
+    assert!(page.contains("<svg class=\"chart s-curve\" id=\"s-curve-short\""));
     assert!(page.contains("<svg class=\"chart\" id=\"histogram\""));
+}
+
+/// A text of `n` distinct words.
+fn long_text(n: usize, topic: &str) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{topic}{}",
+                char::from_u32(0x0628 + (i % 20) as u32).unwrap()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_clusters_come_first_and_the_parameters_and_charts_are_collapsed_below_the_counts() {
+    let page = html(&report_of(&[("a", STORY), ("b", STORY)]));
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    // Counts, then the (closed) details, then the search box, then the list.
+    assert!(at("class=\"card summary\"") < at("<details class=\"about\""));
+    assert!(at("<details class=\"about\"") < at("<input id=\"q\""));
+    assert!(at("<input id=\"q\"") < at("<main id=\"list\">"));
+    assert!(!page.contains("<details class=\"about\" id=\"about\" open"));
+    // The parameters, the timings and every chart are inside the details.
+    let (open, close) = (at("<details class=\"about\""), at("</details>"));
+    for inside in ["<h2>المعاملات</h2>", "<h2>الأزمنة</h2>", "<svg"] {
+        let i = at(inside);
+        assert!(open < i && i < close, "{inside} outside the details");
+    }
+    assert_eq!(page[close..].matches("<svg").count(), 0);
+}
+
+#[test]
+fn one_s_curve_per_comparison_rule_the_groups_were_judged_by() {
+    let curves = |docs: &[(&str, &str)]| -> Vec<String> {
+        let page = html(&report_of(docs));
+        page.split("<svg class=\"chart s-curve\" id=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    // Headlines only: the short-text rule, drawn at its own threshold.
+    assert_eq!(curves(&[("a", STORY), ("b", STORY)]), ["s-curve-short"]);
+    let long = long_text(40, "خبر");
+    assert_eq!(curves(&[("a", &long), ("b", &long)]), ["s-curve-long"]);
+    assert_eq!(
+        curves(&[("a", &long), ("b", &long), ("c", STORY), ("d", STORY)]),
+        ["s-curve-short", "s-curve-long"]
+    );
+    // No group: every rule the settings have.
+    assert_eq!(
+        curves(&[("a", STORY), ("b", &long)]),
+        ["s-curve-short", "s-curve-long"]
+    );
+    // The short curve marks the short threshold, the long one the threshold.
+    let page = html(&report_of(&[
+        ("a", &long),
+        ("b", &long),
+        ("c", STORY),
+        ("d", STORY),
+    ]));
+    let settings = Settings::default();
+    assert!(page.contains(&format!(">t = {:.2}</text>", settings.short.threshold)));
+    assert!(page.contains(&format!(">t = {:.2}</text>", settings.threshold)));
+}
+
+#[test]
+fn the_threshold_label_sits_above_the_dashed_line() {
+    let page = html(&report_of(&[("a", STORY), ("b", STORY)]));
+    let attr = |tag: &str, name: &str| -> f64 {
+        let at = page.find(tag).unwrap();
+        let rest = &page[at..];
+        let v = rest.split(&format!(" {name}=\"")).nth(1).unwrap();
+        v.split('"').next().unwrap().parse().unwrap()
+    };
+    // The line runs from y1 (bottom) up to y2 (top of the plot); the label's baseline is above.
+    let top = attr("<line class=\"thr\"", "y2");
+    assert!(attr("<text class=\"lbl thr-lbl\"", "y") < top - 2.0);
+    // P(t) is written beside the line, never across it.
+    let x = attr("<line class=\"thr\"", "x1");
+    let px = attr("<text class=\"lbl p-lbl\"", "x");
+    assert!((px - x).abs() >= 8.0);
+}
+
+#[test]
+fn html_references_in_originals_are_decoded_once() {
+    let quoted = format!("{STORY} &quot;تحديث&quot; &amp;quot;");
+    let plain = format!("{STORY} \"تحديث\" &amp;quot;");
+    let shown = format!("{STORY} \"تحديث\" &quot;");
+    let data = data(&html(&report_of(&[("a", &quoted), ("b", &plain)])));
+    let texts: Vec<&str> = data["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[1].as_str().unwrap())
+        .collect();
+    // Shown as the normalizer read it: `&quot;` is a quotation mark, and `&amp;quot;` the
+    // text `&quot;`, not decoded a second time.
+    assert_eq!(texts, [shown.as_str(), shown.as_str()]);
+    // Equal once decoded: no word is marked.
+    assert_eq!(data["groups"][0]["m"][0].as_array().unwrap().len(), 2);
 }
 
 #[test]
