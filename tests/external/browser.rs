@@ -230,7 +230,6 @@ fn a_cluster_opens_from_the_keyboard_with_its_differences_marked() {
     });
 }
 
-#[test]
 fn html_references_show_decoded_in_the_originals() {
     let dir = TempDir::new().unwrap();
     let input = dir.path().join("quoted.jsonl");
@@ -571,6 +570,10 @@ pub const TESTS: &[Test] = &[
     browser_test(
         "browser::injected_markup_shows_as_text_and_runs_nothing",
         injected_markup_shows_as_text_and_runs_nothing,
+    ),
+    browser_test(
+        "browser::html_references_show_decoded_in_the_originals",
+        html_references_show_decoded_in_the_originals,
     ),
     browser_test(
         "browser::the_eval_page_shows_false_merges_and_false_splits",
