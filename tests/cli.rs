@@ -528,3 +528,71 @@ fn output_is_identical_for_one_and_two_threads_on_thousands_of_documents() {
     assert!(rows(&one).len() > 500, "the corpus forms many clusters");
     assert_eq!(one, two);
 }
+
+/// The number before `what` in `text` (a count of the summary on stderr).
+fn count_before(text: &str, what: &str) -> usize {
+    let at = text
+        .find(what)
+        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+/// A word of Arabic letters of its own for every number.
+fn letters(mut n: usize) -> String {
+    const ABC: [char; 16] = [
+        'ب', 'ت', 'ج', 'د', 'ر', 'س', 'ش', 'ص', 'ط', 'ع', 'ف', 'ق', 'ك', 'ل', 'م', 'ن',
+    ];
+    let mut w = String::from("و");
+    loop {
+        w.push(ABC[n % 16]);
+        n /= 16;
+        if n == 0 {
+            return w;
+        }
+    }
+}
+
+/// `n` copies of one headline and `n` copies of one article, interleaved with `n` ordinary
+/// documents.
+fn floods(n: usize) -> String {
+    let headline = "عاجل: مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار";
+    let article: String = (0..200).map(|i| format!("كلمة{i} ")).collect();
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("{{\"id\":\"h{i}\",\"title\":\"{headline}\"}}\n"));
+        body.push_str(&format!("{{\"id\":\"a{i}\",\"text\":\"{article}\"}}\n"));
+        let own: String = (0..40).map(|w| letters(i * 40 + w) + " ").collect();
+        body.push_str(&format!("{{\"id\":\"o{i}\",\"text\":\"{own}\"}}\n"));
+    }
+    body
+}
+
+#[test]
+fn thousands_of_identical_documents_verify_a_linear_number_of_pairs() {
+    let dir = TempDir::new().unwrap();
+    let n = 3000;
+    let p = write(&dir, "flood.jsonl", &floods(n));
+    for linkage in ["single", "representative"] {
+        let out = mukarrar()
+            .args(["cluster", &p, "--format", "csv", "--linkage", linkage])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let verified = count_before(&stderr, "candidate pairs verified");
+        assert!(verified <= 3 * n, "{linkage}: {verified} pairs verified");
+        assert_eq!(count_before(&stderr, "exact copies set aside"), 2 * (n - 1));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        let c = cluster_of(&csv);
+        assert_eq!(c.len(), 2 * n, "{linkage}: the two floods, nothing else");
+        assert!((0..n).all(|i| c[&format!("h{i}")] == c["h0"]));
+        assert!((0..n).all(|i| c[&format!("a{i}")] == c["a0"]));
+        assert_ne!(c["h0"], c["a0"]);
+    }
+}

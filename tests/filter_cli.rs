@@ -357,3 +357,39 @@ fn a_killed_run_keeps_the_committed_batches() {
     assert!(stored.len() >= committed_by_count, "{stored:?}");
     assert_eq!(stored, first_seen[..stored.len()]);
 }
+
+/// The number before `what` in `text` (a count of the summary on stderr).
+fn count_before(text: &str, what: &str) -> usize {
+    let at = text
+        .find(what)
+        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+#[test]
+fn a_flood_of_copies_verifies_one_pair_per_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3000;
+    let headline = "عاجل: مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار";
+    let feed: Vec<String> = (0..n)
+        .map(|i| format!("{{\"id\":\"h{i}\",\"title\":\"{headline}\"}}"))
+        .collect();
+    let input = dir.path().join("flood.jsonl");
+    write_lines(&input, &feed);
+    let out = mukarrar().args(["filter", s(&input)]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(lines(&String::from_utf8(out.stdout).unwrap()).len(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(count_before(&stderr, "duplicates"), n - 1, "{stderr}");
+    assert_eq!(
+        count_before(&stderr, "candidate pairs verified"),
+        n - 1,
+        "{stderr}"
+    );
+}

@@ -24,7 +24,6 @@ use super::Index;
 use crate::cluster;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
-use crate::lsh;
 use crate::pipeline::{numbered, preview, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
 use crate::report::text::MemberLine;
@@ -176,6 +175,9 @@ pub struct ChangeStats {
     pub grown_clusters: usize,
     /// Existing clusters merged into others.
     pub merged_clusters: usize,
+    /// Distinct candidate pairs verified (new against indexed, and new against new).
+    #[serde(default)]
+    pub verified: usize,
     /// Batches committed (0 for `query`).
     pub batches: usize,
     /// Documents in the index after the run.
@@ -670,7 +672,8 @@ impl Index {
         state.stats.empty += new.iter().filter(|d| d.traits.is_empty()).count();
 
         let started = Instant::now();
-        let (components, keys) = plan(conn, settings, &new, state.next_pos)?;
+        let (components, keys, verified) = plan(conn, settings, &new, state.next_pos)?;
+        state.stats.verified += verified;
         state.match_seconds += started.elapsed().as_secs_f64();
 
         let started = Instant::now();
@@ -993,7 +996,8 @@ impl Index {
             state.stats.new = new.len();
             state.stats.empty = new.iter().filter(|d| d.traits.is_empty()).count();
             let started = Instant::now();
-            let (components, _) = plan(conn, &self.settings, &new, state.next_pos)?;
+            let (components, _, verified) = plan(conn, &self.settings, &new, state.next_pos)?;
+            state.stats.verified += verified;
             state.match_seconds = started.elapsed().as_secs_f64();
             let change = self.query_report(names, options, &new, &components, state)?;
             Ok(change)
@@ -1256,15 +1260,28 @@ type BandKey = (u32, u64, u32);
 /// Finds the clusters the new documents form or join. New document `i` would take position
 /// `first_pos + i`. Also returns the new documents' band keys as (band, key, document),
 /// sorted.
+///
+/// Exact copies among the new documents ([`cluster::exact_copies`]) are set aside first: only
+/// the first of each text looks up and verifies candidates, and its copies join its component.
+/// A batch of n copies against an index holding m copies of the same text then verifies m + n
+/// pairs at most, not n × m. Returns the pairs verified too.
 fn plan(
     conn: &Connection,
     settings: &Settings,
     new: &[NewDoc],
     first_pos: u64,
-) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>)> {
+) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>, usize)> {
     let n = new.len();
     let params = settings.lsh;
     let k = settings.minhash.num_perm;
+    let active = |i: usize| !new[i].traits.is_empty();
+    let copies = cluster::exact_copies(
+        n,
+        &active,
+        &|i| cluster::identity(&new[i].signed()),
+        &|a, b| cluster::same(&new[a as usize].signed(), &new[b as usize].signed()),
+    );
+    let first_copy = |i: usize| active(i) && copies[i] as usize == i;
 
     // Candidates among the indexed documents: one lookup per distinct (band, key), in key
     // order so that neighbouring lookups touch neighbouring pages.
@@ -1292,10 +1309,13 @@ fn plan(
             }
             last = Some((band, key));
         }
-        pairs.extend(found.iter().map(|&p| (i, p)));
+        if copies[i as usize] == i {
+            pairs.extend(found.iter().map(|&p| (i, p)));
+        }
     }
     pairs.par_sort_unstable();
     pairs.dedup();
+    let mut verified = pairs.len();
 
     let mut stored: HashMap<u64, Row> = HashMap::new();
     for &(_, p) in &pairs {
@@ -1356,12 +1376,18 @@ fn plan(
         edges.push((i, node as u32));
     }
 
-    // Candidates among the new documents, bucketed and verified as `cluster` does.
+    // Candidates among the new documents, banded and verified as `cluster` does.
     let sig = |i: usize| new[i].signature.as_slice();
-    let buckets = lsh::buckets(params, n, &|i| !new[i].traits.is_empty(), &sig);
     let linked =
         |a: u32, b: u32| settings.linked(&new[a as usize].signed(), &new[b as usize].signed());
-    let mut uf = cluster::link(n + existing.len(), &buckets, &linked);
+    let (mut uf, link) = cluster::link_bands(params, n, &first_copy, &sig, &linked);
+    verified += link.verified;
+    uf.grow(n + existing.len());
+    for (i, &c) in copies.iter().enumerate() {
+        if c as usize != i {
+            uf.union(c, i as u32);
+        }
+    }
     for (a, b) in edges {
         uf.union(a, b);
     }
@@ -1398,5 +1424,5 @@ fn plan(
             }
         })
         .collect();
-    Ok((components, keys))
+    Ok((components, keys, verified))
 }
