@@ -596,3 +596,37 @@ fn thousands_of_identical_documents_verify_a_linear_number_of_pairs() {
         assert_ne!(c["h0"], c["a0"]);
     }
 }
+
+#[test]
+fn a_record_over_the_size_limit_names_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let long: String = "ب".repeat(3000);
+    let p = write(
+        &dir,
+        "long.jsonl",
+        &format!(
+            "{{\"id\":\"a\",\"text\":\"نص اول هنا\"}}\n{{\"id\":\"b\",\"text\":\"{long}\"}}\n\
+             {{\"id\":\"c\",\"text\":\"نص اول هنا\"}}\n"
+        ),
+    );
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{p}:2")))
+        .stderr(predicate::str::contains("longer than 4096 bytes"));
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K", "--skip-invalid"])
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0,c,1.0000,false"))
+        .stderr(predicate::str::contains("1 skipped as invalid"));
+    // Under the default limit the line is an ordinary record.
+    mukarrar().args(["cluster", &p, "-q"]).assert().success();
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "lots"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a size"));
+}

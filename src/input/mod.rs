@@ -54,7 +54,13 @@ pub struct InputConfig {
     pub keep_raw: bool,
     /// Fields to keep in [`Document::fields`].
     pub keep_fields: Vec<String>,
+    /// The longest line a JSON Lines input may hold, in bytes: a longer one is a record error
+    /// found after reading this many bytes of it, never buffered whole.
+    pub max_record_size: u64,
 }
+
+/// The default [`InputConfig::max_record_size`]: 64 MiB, far beyond any article.
+pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
 impl Default for InputConfig {
     fn default() -> InputConfig {
@@ -64,6 +70,7 @@ impl Default for InputConfig {
             format: None,
             keep_raw: false,
             keep_fields: Vec::new(),
+            max_record_size: DEFAULT_MAX_RECORD_SIZE,
         }
     }
 }
@@ -76,6 +83,7 @@ pub(crate) struct Fields {
     /// The text field names, for messages.
     text_names: Vec<String>,
     keep_raw: bool,
+    max_record_size: u64,
 }
 
 impl Fields {
@@ -92,6 +100,7 @@ impl Fields {
             text,
             keep: field::paths(&config.keep_fields),
             keep_raw: config.keep_raw,
+            max_record_size: config.max_record_size,
         })
     }
 }
