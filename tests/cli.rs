@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 mod support;
-use support::{mukarrar, sample, write};
+use support::{count_before, mukarrar, sample, write};
 
 /// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.
 fn rows(csv: &str) -> Vec<(String, String, f64, bool)> {
@@ -527,20 +527,6 @@ fn output_is_identical_for_one_and_two_threads_on_thousands_of_documents() {
     let two = run_csv(&["cluster", &input, "--threads", "2"]);
     assert!(rows(&one).len() > 500, "the corpus forms many clusters");
     assert_eq!(one, two);
-}
-
-/// The number before `what` in `text` (a count of the summary on stderr).
-fn count_before(text: &str, what: &str) -> usize {
-    let at = text
-        .find(what)
-        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
-    let digits: String = text[..at]
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.chars().rev().collect::<String>().parse().unwrap()
 }
 
 /// A word of Arabic letters of its own for every number.

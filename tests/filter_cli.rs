@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{bin, fails, mukarrar, run, s, sample, write_lines};
+use support::{bin, count_before, fails, mukarrar, run, s, sample, write_lines};
 
 fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
@@ -356,20 +356,6 @@ fn a_killed_run_keeps_the_committed_batches() {
         .count();
     assert!(stored.len() >= committed_by_count, "{stored:?}");
     assert_eq!(stored, first_seen[..stored.len()]);
-}
-
-/// The number before `what` in `text` (a count of the summary on stderr).
-fn count_before(text: &str, what: &str) -> usize {
-    let at = text
-        .find(what)
-        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
-    let digits: String = text[..at]
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.chars().rev().collect::<String>().parse().unwrap()
 }
 
 #[test]

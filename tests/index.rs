@@ -728,20 +728,6 @@ fn bad_input_names_its_line_and_keeps_what_was_committed() {
     assert_eq!(stored_ids(&db), vec!["ok0", "ok1", "ok2", "ok3", "after"]);
 }
 
-/// The number before `what` in `text` (a count of the summary on stderr).
-fn count_before(text: &str, what: &str) -> usize {
-    let at = text
-        .find(what)
-        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
-    let digits: String = text[..at]
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.chars().rev().collect::<String>().parse().unwrap()
-}
-
 #[test]
 fn copies_against_an_index_of_copies_verify_a_linear_number_of_pairs() {
     let dir = TempDir::new().unwrap();

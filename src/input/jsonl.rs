@@ -49,11 +49,7 @@ enum Line {
 /// refused after `limit` bytes instead of being buffered. [`pass_line`] consumes the rest.
 fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<Line> {
     loop {
-        let chunk = match input.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let chunk = fill(input)?;
         if chunk.is_empty() {
             return Ok(if buf.is_empty() {
                 Line::End
@@ -81,11 +77,7 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, limit: u64) -> std::io
 /// end of the input.
 fn pass_line(input: &mut impl BufRead) -> std::io::Result<bool> {
     loop {
-        let chunk = match input.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let chunk = fill(input)?;
         if chunk.is_empty() {
             return Ok(false);
         }
@@ -100,6 +92,18 @@ fn pass_line(input: &mut impl BufRead) -> std::io::Result<bool> {
             }
         }
     }
+}
+
+/// The buffered bytes, read again when a signal interrupted the read.
+fn fill(input: &mut impl BufRead) -> std::io::Result<&[u8]> {
+    loop {
+        match input.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    input.fill_buf()
 }
 
 fn memchr(bytes: &[u8]) -> Option<usize> {
