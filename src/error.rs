@@ -89,6 +89,12 @@ pub enum RecordError {
     /// The date field (of a date window) is missing or holds no date; says why.
     #[error("not a usable date: {0}")]
     BadDate(String),
+    /// The record is longer than the limit (`--max-record-size`); it was not read whole.
+    #[error("record longer than {limit} bytes (--max-record-size)")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The id was already used by an earlier document.
     #[error("duplicate id `{id}` (first seen at {first})")]
     DuplicateId {

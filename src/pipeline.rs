@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{self, Group, Verify};
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
-use crate::lsh;
 use crate::minhash;
 use crate::progress::{Progress, Stage};
 use crate::settings::{Linkage, Signed, Traits};
@@ -58,7 +57,11 @@ pub struct Stats {
     pub empty: usize,
     /// Candidate buckets (two or more documents sharing a band key), over all bands.
     pub buckets: usize,
-    /// Candidate pairs verified.
+    /// Documents set aside as exact copies of an earlier document (same signature and
+    /// verification inputs): they join its cluster without being banded or verified.
+    #[serde(default)]
+    pub copies: usize,
+    /// Distinct candidate pairs verified (each at most once, copies never).
     pub verified: usize,
     /// Clusters of two or more documents.
     pub clusters: usize,
@@ -345,20 +348,56 @@ pub fn run(
     let similarity = |a: u32, b: u32| settings.similarity(&signed(a), &signed(b));
     let linked = |a: u32, b: u32| settings.linked(&signed(a), &signed(b));
     let active = |i: usize| !docs[i].traits.is_empty();
-    let clusters = match settings.linkage {
+    // Exact copies are set aside before banding and joined to their first copy afterwards:
+    // see `cluster::exact_copies` for why the clusters stay the same. Without this, n copies
+    // of one text form a bucket of n in every band. Measured on 200k copies of one headline
+    // (BENCHMARKS.md, "Degenerate input"), the sort of identity hashes costs about what
+    // signing costs, while walking the buckets cost minutes.
+    let copies = cluster::exact_copies(
+        docs.len(),
+        &active,
+        &|i| cluster::identity(&signed(i as u32)),
+        &|a, b| cluster::same(&signed(a), &signed(b)),
+    );
+    stats.copies = copies
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c as usize != i)
+        .count();
+    let first_copy = |i: usize| active(i) && copies[i] as usize == i;
+    let (mut uf, link) = match settings.linkage {
         Linkage::Single => {
-            let (mut uf, link) =
-                cluster::link_bands(settings.lsh, docs.len(), &active, &sig, &linked);
-            stats.buckets = link.buckets;
-            stats.verified = link.verified;
-            uf.groups()
+            cluster::link_bands(settings.lsh, docs.len(), &first_copy, &sig, &linked)
         }
         Linkage::Representative => {
-            let buckets = lsh::buckets(settings.lsh, docs.len(), &active, &sig);
-            stats.buckets = buckets.len();
-            cluster::link_representative(docs.len(), &buckets, &similarity, &linked)
+            // The copies of a text form one cluster before any other pair is looked at (they
+            // are linked with similarity 1, the highest); the first copies are then grouped by
+            // representative linkage, and each takes its copies along.
+            let (clusters, link) = cluster::link_representative(
+                settings.lsh,
+                docs.len(),
+                &first_copy,
+                &sig,
+                &similarity,
+                &linked,
+            );
+            let mut uf = cluster::UnionFind::new(docs.len());
+            for c in &clusters {
+                for &m in &c[1..] {
+                    uf.union(c[0], m);
+                }
+            }
+            (uf, link)
         }
     };
+    for (i, &c) in copies.iter().enumerate() {
+        if c as usize != i {
+            uf.union(c, i as u32);
+        }
+    }
+    stats.buckets = link.buckets;
+    stats.verified = link.verified;
+    let clusters = uf.groups();
     progress.finish(Stage::Band);
     stats
         .seconds

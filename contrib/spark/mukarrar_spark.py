@@ -769,12 +769,13 @@ class Run:
     def verified_edges(self, docs: DataFrame, settings: dict[str, Any]) -> DataFrame:
         """Pairs of documents that share a bucket and that `Settings::linked` links.
 
-        `cluster` verifies every pair of every bucket, so this does too, with one shortcut
-        that changes no component: documents equal in everything the rule looks at (short or
-        long, shingle count, numbers, word sequence and signature: "twins") are linked to each
-        other and exactly as linked to, and as similar to, everyone else, and they have the
-        same band keys. So each twin links to its class's first document and only that one
-        enters the buckets. The classes are found by two independent 64-bit hashes of those
+        Like `cluster` (`cluster::exact_copies` in the library), with one shortcut that
+        changes no component: documents equal in everything the rule looks at (short or long,
+        shingle count, numbers, word sequence and signature: "twins", the library's exact
+        copies) are linked to each other and exactly as linked to, and as similar to, everyone
+        else, and they have the same band keys. So each twin links to its class's first
+        document and only that one enters the buckets: a flood of copies is one document here
+        as it is in `cluster`, `filter` and `index`. The classes are found by two independent 64-bit hashes of those
         columns; every twin link is checked to join two documents that are indeed equal in all
         of them, and verified with the full rule like every other pair.
         """

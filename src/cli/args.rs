@@ -67,6 +67,40 @@ pub struct InputArgs {
     /// read, every record skipped as invalid); without it such a run is an error (exit 2).
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// The longest JSON Lines record (line) accepted, in bytes, with an optional K, M or G
+    /// suffix (powers of 1024): a longer line is an invalid record, named by file and line,
+    /// and found after reading that many bytes of it, so a line without end (a broken export,
+    /// a gzip bomb) fails fast in little memory.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = record_size)]
+    pub max_record_size: u64,
+}
+
+/// A size in bytes: digits with an optional K, M or G suffix (powers of 1024, `KiB` and `KB`
+/// spelt out too), at least 1 byte.
+fn record_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a size (examples: 65536, 64K, 64M, 1G)"
+            ))
+        }
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 65536, 64K, 64M, 1G)"))?;
+    match n.checked_mul(1 << shift) {
+        Some(0) => Err("the size must be at least 1 byte".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("`{s}` is too large")),
+    }
 }
 
 /// The inputs named on the command line, or standard input when none is and it is not a
@@ -173,6 +207,7 @@ impl InputArgs {
                 InputFormat::Tsv => input::Format::Tsv,
                 InputFormat::Txt => input::Format::TextDir,
             }),
+            max_record_size: self.max_record_size,
             ..InputConfig::default()
         };
         if !self.text_fields.is_empty() {

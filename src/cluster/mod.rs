@@ -172,8 +172,74 @@ impl FromStr for Representative {
 }
 
 /// Buckets up to this size have all their pairs verified in parallel; larger ones are walked
-/// sequentially, skipping pairs that are already in one component.
+/// sequentially by [`walk_bucket`].
 const PARALLEL_BUCKET_LIMIT: usize = 64;
+
+/// True when `a` and `b` agree on every row of some band before `band`: the pair was a
+/// candidate in that earlier band and was dealt with there (verified, or already in one
+/// cluster), so it need not be verified again. Equal rows give equal band keys, so this never
+/// skips a pair that an earlier band did not see.
+#[inline]
+pub fn shares_earlier_band(params: LshParams, a: &[u32], b: &[u32], band: usize) -> bool {
+    let r = params.rows;
+    (0..band).any(|t| a[t * r..(t + 1) * r] == b[t * r..(t + 1) * r])
+}
+
+/// Single linkage inside one bucket of any size, in O(size) verifications when its members
+/// are alike.
+///
+/// Members are taken in order. The bucket's members seen so far are kept as groups, one per
+/// cluster; a new member is compared with each other group's members until one is linked to
+/// it, and every group it links to merges with it. Pairs in one cluster are never verified
+/// and a group stops at its first linked member, so a bucket of n copies or near-copies costs
+/// n − 1 verifications, where trying every pair cost n²/2 checks. Members that link to
+/// nothing are still compared with every group, as they must be: the components are exactly
+/// those of verifying every pair. `skip(a, b)` names pairs known not to need verifying (dealt
+/// with in an earlier band); returns the number of pairs verified.
+fn walk_bucket(
+    members: impl Iterator<Item = u32>,
+    uf: &mut UnionFind,
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+    skip: &dyn Fn(u32, u32) -> bool,
+) -> usize {
+    let mut verified = 0;
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for m in members {
+        let mut home: Option<usize> = None;
+        let mut g = 0;
+        while g < groups.len() {
+            let joined = uf.find(groups[g][0]) == uf.find(m)
+                || groups[g].iter().any(|&x| {
+                    let (a, b) = (x.min(m), x.max(m));
+                    !skip(a, b) && {
+                        verified += 1;
+                        linked(a, b)
+                    }
+                });
+            if !joined {
+                g += 1;
+                continue;
+            }
+            uf.union(groups[g][0], m);
+            match home {
+                None => {
+                    groups[g].push(m);
+                    home = Some(g);
+                    g += 1;
+                }
+                Some(h) => {
+                    // `h < g`, so the group swapped into `g` is not `h`; look at it next.
+                    let merged = groups.swap_remove(g);
+                    groups[h].extend(merged);
+                }
+            }
+        }
+        if home.is_none() {
+            groups.push(vec![m]);
+        }
+    }
+    verified
+}
 
 /// Every distinct candidate pair (two members of one bucket), `a < b`, sorted, from buckets of
 /// up to `limit` members.
@@ -211,16 +277,73 @@ pub fn link(
         .iter()
         .filter(|b| b.members.len() > PARALLEL_BUCKET_LIMIT)
     {
-        let m = &bucket.members;
-        for i in 0..m.len() {
-            for j in i + 1..m.len() {
-                if uf.find(m[i]) != uf.find(m[j]) && linked(m[i], m[j]) {
-                    uf.union(m[i], m[j]);
-                }
+        walk_bucket(bucket.members.iter().copied(), &mut uf, linked, &|_, _| {
+            false
+        });
+    }
+    uf
+}
+
+/// Exact copies: for every document, the first document (smallest index) whose verification
+/// inputs are identical to its own, or itself.
+///
+/// Documents with the same signature, traits, word hashes and (with exact verification)
+/// shingle set are indistinguishable to [`crate::settings::Settings::linked`]: linked to each
+/// other (similarity 1) and to exactly the same other documents. So they belong to one cluster,
+/// and clustering only the first of each set of copies and then adding the copies to its
+/// cluster gives the clusters of clustering them all. A flood of n copies then costs one
+/// sort of n identity hashes instead of n buckets of n in every band. Inactive documents
+/// (empty after normalization) are never copies.
+///
+/// `identity(i)` hashes what `same(a, b)` compares; equal hashes are confirmed by `same`, so a
+/// hash collision never joins two different documents.
+pub fn exact_copies(
+    n_docs: usize,
+    active: &(dyn Fn(usize) -> bool + Sync),
+    identity: &(dyn Fn(usize) -> u64 + Sync),
+    same: &(dyn Fn(u32, u32) -> bool + Sync),
+) -> Vec<u32> {
+    let mut first: Vec<u32> = (0..n_docs as u32).collect();
+    let mut hashed: Vec<(u64, u32)> = (0..n_docs)
+        .into_par_iter()
+        .filter(|&i| active(i))
+        .map(|i| (identity(i), i as u32))
+        .collect();
+    hashed.par_sort_unstable();
+    for run in hashed.chunk_by(|x, y| x.0 == y.0).filter(|r| r.len() > 1) {
+        // Usually one set of copies per hash; a collision adds another leader.
+        let mut leaders: Vec<u32> = Vec::new();
+        for &(_, d) in run {
+            match leaders.iter().find(|&&l| same(l, d)) {
+                Some(&l) => first[d as usize] = l,
+                None => leaders.push(d),
             }
         }
     }
-    uf
+    first
+}
+
+/// The identity hash of a signed document for [`exact_copies`]: everything verification reads.
+pub fn identity(doc: &crate::settings::Signed<'_>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut bytes: Vec<u8> = Vec::with_capacity(4 * doc.sig.len() + 8 * doc.words.len() + 16);
+    bytes.extend(doc.sig.iter().flat_map(|v| v.to_le_bytes()));
+    bytes.extend(doc.traits.shingles.to_le_bytes());
+    bytes.push(doc.traits.short as u8);
+    bytes.extend(doc.traits.numbers.to_le_bytes());
+    bytes.extend(doc.words.iter().flat_map(|v| v.to_le_bytes()));
+    h.update(&bytes);
+    if let Some(set) = doc.set {
+        bytes.clear();
+        bytes.extend(set.iter().flat_map(|v| v.to_le_bytes()));
+        h.update(&bytes);
+    }
+    h.digest()
+}
+
+/// True when two signed documents are exact copies for verification (see [`exact_copies`]).
+pub fn same(a: &crate::settings::Signed<'_>, b: &crate::settings::Signed<'_>) -> bool {
+    a.sig == b.sig && a.traits == b.traits && a.words == b.words && a.set == b.set
 }
 
 /// Counts of the banding and verification work.
@@ -228,7 +351,8 @@ pub fn link(
 pub struct LinkStats {
     /// Candidate buckets (two or more documents sharing a band key), over all bands.
     pub buckets: usize,
-    /// Candidate pairs verified (pairs already in one cluster are not).
+    /// Distinct candidate pairs verified: a pair is verified at most once, in the first band
+    /// it shares, and not at all when its documents are already in one cluster.
     pub verified: usize,
 }
 
@@ -239,10 +363,11 @@ const BANDS_PER_ROUND: usize = 4;
 /// Single linkage straight from the signatures, band by band: the clusters are the connected
 /// components of candidate pairs (two documents sharing a band key) for which `linked` holds.
 ///
-/// Each round sorts a few bands' keys, collects the pairs of every bucket whose documents are
-/// not yet in one cluster, verifies them in parallel and joins the linked ones. A pair of
-/// documents already joined through an earlier band is never verified again, so duplicates cost
-/// one verification each, and memory holds a few bands at a time. The components do not
+/// Each round sorts a few bands' keys, collects the pairs of every small bucket whose
+/// documents are not yet in one cluster and do not share an earlier band, verifies them in
+/// parallel and joins the linked ones; a large bucket is walked by [`walk_bucket`], which
+/// costs a linear number of verifications when its members are alike. A pair is verified at
+/// most once over all bands, and memory holds a few bands at a time. The components do not
 /// depend on the order of the work, hence not on the number of threads.
 pub fn link_bands<'a>(
     params: LshParams,
@@ -260,28 +385,21 @@ pub fn link_bands<'a>(
             .map(|&band| crate::lsh::band_keys(params, band, n_docs, active, signature))
             .collect();
         let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for band in &keys {
-            for run in crate::lsh::runs(band) {
+        for (&band, band_keys) in round.iter().zip(&keys) {
+            let earlier = |a: u32, b: u32| {
+                shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
+            };
+            for run in crate::lsh::runs(band_keys) {
                 stats.buckets += 1;
                 if run.len() > PARALLEL_BUCKET_LIMIT {
-                    // A huge bucket: walk it here, skipping pairs joined meanwhile.
-                    for i in 0..run.len() {
-                        for j in i + 1..run.len() {
-                            let (a, b) = (run[i].1, run[j].1);
-                            if uf.find(a) != uf.find(b) {
-                                stats.verified += 1;
-                                if linked(a, b) {
-                                    uf.union(a, b);
-                                }
-                            }
-                        }
-                    }
+                    stats.verified +=
+                        walk_bucket(run.iter().map(|&(_, d)| d), &mut uf, linked, &earlier);
                     continue;
                 }
                 for i in 0..run.len() {
                     for j in i + 1..run.len() {
                         let (a, b) = (run[i].1, run[j].1);
-                        if uf.find(a) != uf.find(b) {
+                        if uf.find(a) != uf.find(b) && !earlier(a, b) {
                             pairs.push((a, b));
                         }
                     }
@@ -306,14 +424,49 @@ pub fn link_bands<'a>(
 /// Representative linkage: verified pairs are taken from the most similar down, and two
 /// clusters merge only when every member of the merged cluster is linked to its first member
 /// (the representative). Look-alikes then cannot chain distinct stories into one cluster.
-/// Returns the clusters of two or more, each sorted, ordered by first member.
-pub fn link_representative(
+/// Returns the clusters of two or more, each sorted, ordered by first member, and the counts.
+///
+/// Candidate pairs are gathered band by band, each pair once (in the first band it shares),
+/// so memory holds the distinct candidate pairs, not one copy per shared band. Exact copies
+/// are best left out by the caller (see [`exact_copies`]): every pair of them would be an
+/// edge.
+pub fn link_representative<'a>(
+    params: LshParams,
     n_docs: usize,
-    buckets: &[Bucket],
+    active: &(dyn Fn(usize) -> bool + Sync),
+    signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
     similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
-) -> Vec<Vec<u32>> {
-    let mut edges: Vec<(f64, u32, u32)> = candidate_pairs(buckets, usize::MAX)
+) -> (Vec<Vec<u32>>, LinkStats) {
+    let mut stats = LinkStats::default();
+    let per_band: Vec<(usize, Vec<(u32, u32)>)> = (0..params.bands)
+        .into_par_iter()
+        .map(|band| {
+            let keys = crate::lsh::band_keys(params, band, n_docs, active, signature);
+            let mut buckets = 0;
+            let mut pairs = Vec::new();
+            for run in crate::lsh::runs(&keys) {
+                buckets += 1;
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        let (a, b) = (run[i].1, run[j].1);
+                        let (sa, sb) = (signature(a as usize), signature(b as usize));
+                        if !shares_earlier_band(params, sa, sb, band) {
+                            pairs.push((a, b));
+                        }
+                    }
+                }
+            }
+            (buckets, pairs)
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (buckets, band_pairs) in per_band {
+        stats.buckets += buckets;
+        pairs.extend(band_pairs);
+    }
+    stats.verified = pairs.len();
+    let mut edges: Vec<(f64, u32, u32)> = pairs
         .into_par_iter()
         .filter(|&(a, b)| linked(a, b))
         .map(|(a, b)| (similarity(a, b), a, b))
@@ -340,7 +493,7 @@ pub fn link_representative(
             members[root as usize] = merged;
         }
     }
-    uf.groups()
+    (uf.groups(), stats)
 }
 
 /// One cluster of document indices.
@@ -474,6 +627,73 @@ mod tests {
         assert_eq!(stats.buckets, all.len());
     }
 
+    /// A deterministic pseudo-random relation for the equivalence tests.
+    fn mixed(a: u32, b: u32) -> bool {
+        let (a, b) = (a.min(b) as u64, a.max(b) as u64);
+        (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)) % 7 == 0
+    }
+
+    #[test]
+    fn walking_a_bucket_equals_verifying_every_pair() {
+        for n in [2u32, 5, 65, 300] {
+            let members: Vec<u32> = (0..n).collect();
+            let mut walked = UnionFind::new(n as usize);
+            walk_bucket(members.iter().copied(), &mut walked, &mixed, &|_, _| false);
+            let mut every = UnionFind::new(n as usize);
+            for a in 0..n {
+                for b in a + 1..n {
+                    if mixed(a, b) {
+                        every.union(a, b);
+                    }
+                }
+            }
+            assert_eq!(walked.groups(), every.groups(), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_of_alike_documents_costs_a_linear_number_of_verifications() {
+        let n = 5000u32;
+        let mut uf = UnionFind::new(n as usize);
+        let verified = walk_bucket(0..n, &mut uf, &|_, _| true, &|_, _| false);
+        assert_eq!(verified, n as usize - 1);
+        assert_eq!(uf.groups().len(), 1);
+    }
+
+    #[test]
+    fn a_pair_sharing_many_bands_is_verified_once() {
+        // Ten documents with one signature, never linked: 45 pairs in each of 8 bands.
+        let params = LshParams { bands: 8, rows: 2 };
+        let sigs: Vec<Vec<u32>> = (0..10).map(|_| (0..16).collect()).collect();
+        let sig = |i: usize| sigs[i].as_slice();
+        let (mut uf, stats) = link_bands(params, 10, &|_| true, &sig, &|_, _| false);
+        assert_eq!(stats.verified, 45);
+        assert_eq!(stats.buckets, 8);
+        assert!(uf.groups().is_empty());
+        // The same in buckets too large for the parallel path.
+        let sigs: Vec<Vec<u32>> = (0..100).map(|_| (0..16).collect()).collect();
+        let sig = |i: usize| sigs[i].as_slice();
+        let (_, stats) = link_bands(params, 100, &|_| true, &sig, &|_, _| false);
+        assert_eq!(stats.verified, 100 * 99 / 2);
+        let (_, stats) = link_bands(params, 100, &|_| true, &sig, &|_, _| true);
+        assert_eq!(stats.verified, 99);
+    }
+
+    #[test]
+    fn exact_copies_point_at_their_first_copy() {
+        let texts = [5u64, 7, 5, 9, 7, 5, 0];
+        let copies = exact_copies(
+            texts.len(),
+            &|i| texts[i] != 0,
+            // Every hash collides: `same` must still tell the texts apart.
+            &|_| 1,
+            &|a, b| texts[a as usize] == texts[b as usize],
+        );
+        assert_eq!(copies, vec![0, 1, 0, 3, 1, 0, 6]);
+        let inactive = exact_copies(3, &|_| false, &|_| 1, &|_, _| true);
+        assert_eq!(inactive, vec![0, 1, 2]);
+    }
+
     #[test]
     fn representative_linkage_does_not_chain() {
         // 0-1 and 1-2 are linked, 0-2 is not: single linkage chains all three,
@@ -486,10 +706,14 @@ mod tests {
         let sim = sim_table(&sims);
         let linked = |a: u32, b: u32| sim(a, b) >= 0.5;
         assert_eq!(link(3, &buckets, &linked).groups(), vec![vec![0, 1, 2]]);
-        assert_eq!(
-            link_representative(3, &buckets, &sim, &linked),
-            vec![vec![0, 1]]
-        );
+        // One band of one row that all three share.
+        let params = LshParams { bands: 1, rows: 1 };
+        let sigs = [[7u32], [7], [7]];
+        let (groups, stats) =
+            link_representative(params, 3, &|_| true, &|i| &sigs[i], &sim, &linked);
+        assert_eq!(groups, vec![vec![0, 1]]);
+        assert_eq!(stats.verified, 3);
+        assert_eq!(stats.buckets, 1);
     }
 
     #[test]

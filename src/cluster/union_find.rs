@@ -16,6 +16,13 @@ impl UnionFind {
         }
     }
 
+    /// Adds singletons until there are `n` elements.
+    pub fn grow(&mut self, n: usize) {
+        let from = self.parent.len();
+        self.parent.extend(from as u32..n.max(from) as u32);
+        self.size.resize(n.max(from), 1);
+    }
+
     /// The number of elements.
     pub fn len(&self) -> usize {
         self.parent.len()

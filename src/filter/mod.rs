@@ -222,6 +222,12 @@ impl Engine {
         self.window.len()
     }
 
+    /// Candidate pairs verified against the window so far (each window document at most once
+    /// per decision, and none after the first linked one).
+    pub fn verified(&self) -> u64 {
+        self.window.verified()
+    }
+
     /// Documents evicted from the window so far.
     pub fn evicted(&self) -> u64 {
         self.evicted
@@ -357,6 +363,9 @@ pub struct FilterStats {
     pub empty: usize,
     /// Documents evicted from the window.
     pub evicted: u64,
+    /// Candidate pairs verified against the window.
+    #[serde(default)]
+    pub verified: u64,
     /// Documents in the window at the end.
     pub window: usize,
     /// First-seen documents stored in the index.
@@ -484,6 +493,7 @@ pub fn run(
     }
     result?;
     state.stats.evicted = state.engine.evicted();
+    state.stats.verified = state.engine.verified();
     state.stats.window = state.engine.window_len();
     state.stats.seconds = started.elapsed().as_secs_f64();
     Ok(state.stats)

@@ -2,9 +2,13 @@
 //! index that forgets.
 //!
 //! Each document takes a slot. Per band, a hash map sends a band key to the newest slot with
-//! that key, and the slots sharing a key form a doubly linked chain (newest first), so a
-//! document can be taken out of every chain in constant time whatever its age: eviction by
-//! count (oldest first) and by date (any order) cost the same. Freed slots are reused, so the
+//! that key, and the slots sharing a key form a circular doubly linked chain in arrival order
+//! (the newest's `newer` is the oldest), so a document can be taken out of every chain in
+//! constant time whatever its age: eviction by count (oldest first) and by date (any order)
+//! cost the same. Arrival order is position order, so a lookup walks the chains of its keys
+//! from their oldest ends together, in position order, and stops at the first linked
+//! candidate: a window full of copies of one text answers after one verification instead of
+//! gathering and sorting every copy. Freed slots are reused, so the
 //! memory of a full window stays where it is however long the stream runs.
 //!
 //! The band keys are [`LshParams::band_key`]'s, the keys `cluster` sorts: two documents are
@@ -60,12 +64,13 @@ impl std::hash::Hash for Key {
 
 type KeyMap = HashMap<Key, u32, BuildHasherDefault<KeyHasher>>;
 
-/// The neighbours of a slot in the chain of one of its band keys.
+/// The neighbours of a slot in the circular chain of one of its band keys (a slot alone with
+/// its key is its own neighbour).
 #[derive(Debug, Clone, Copy)]
 struct Link {
-    /// The next newer slot with the same key.
+    /// The next newer slot with the same key; for the newest, the oldest.
     newer: u32,
-    /// The next older slot with the same key.
+    /// The next older slot with the same key; for the oldest, the newest.
     older: u32,
 }
 
@@ -115,7 +120,11 @@ pub(crate) struct Window {
     /// once per lookup, however many bands it shares).
     seen: Vec<u32>,
     lookup: u32,
-    candidates: Vec<(u64, u32)>,
+    /// Per band with a hit, the chain walk of a lookup: (next slot, newest slot of the chain,
+    /// band).
+    cursors: Vec<(u32, u32, u32)>,
+    /// Candidate pairs verified by lookups so far.
+    verified: u64,
 }
 
 impl Window {
@@ -133,7 +142,8 @@ impl Window {
             live: 0,
             seen: Vec::new(),
             lookup: 0,
-            candidates: Vec::new(),
+            cursors: Vec::new(),
+            verified: 0,
         }
     }
 
@@ -145,6 +155,11 @@ impl Window {
     fn sig(&self, slot: u32) -> &[u32] {
         let s = slot as usize * self.k;
         &self.sigs[s..s + self.k]
+    }
+
+    /// Candidate pairs verified by lookups so far.
+    pub(crate) fn verified(&self) -> u64 {
+        self.verified
     }
 
     /// The document in `slot` as verification sees it.
@@ -181,30 +196,39 @@ impl Window {
             self.seen.iter_mut().for_each(|s| *s = 0);
             self.lookup = 1;
         }
-        self.candidates.clear();
+        self.cursors.clear();
         let bands = self.params.bands;
         for (band, key) in keys.iter().enumerate() {
-            let mut slot = match self.maps[band].get(&Key::new(*key)) {
-                Some(&s) => s,
-                None => continue,
-            };
-            while slot != NONE {
-                if self.seen[slot as usize] != self.lookup {
-                    self.seen[slot as usize] = self.lookup;
-                    self.candidates
-                        .push((self.entries[slot as usize].position, slot));
-                }
-                slot = self.links[slot as usize * bands + band].older;
+            if let Some(&newest) = self.maps[band].get(&Key::new(*key)) {
+                let oldest = self.links[newest as usize * bands + band].newer;
+                self.cursors.push((oldest, newest, band as u32));
             }
         }
-        self.candidates.sort_unstable();
-        let candidates = std::mem::take(&mut self.candidates);
-        let found = candidates
-            .iter()
-            .map(|&(_, slot)| slot)
-            .find(|&slot| settings.linked(&self.signed(slot), doc));
-        self.candidates = candidates;
-        found
+        // Merge the chains by position (each is in position order from its oldest end); a
+        // slot in several chains is verified once, the first time it comes up.
+        while !self.cursors.is_empty() {
+            let (c, _) = self
+                .cursors
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, &(slot, _, _))| self.entries[slot as usize].position)
+                .expect("a cursor is left");
+            let (slot, newest, band) = self.cursors[c];
+            if slot == newest {
+                self.cursors.swap_remove(c);
+            } else {
+                self.cursors[c].0 = self.links[slot as usize * bands + band as usize].newer;
+            }
+            if self.seen[slot as usize] == self.lookup {
+                continue;
+            }
+            self.seen[slot as usize] = self.lookup;
+            self.verified += 1;
+            if settings.linked(&self.signed(slot), doc) {
+                return Some(slot);
+            }
+        }
+        None
     }
 
     /// Adds a document with band keys `keys` (ignored for an empty document, which is never
@@ -243,10 +267,22 @@ impl Window {
             return slot;
         }
         for (band, &key) in keys.iter().enumerate() {
-            if let Some(newest) = self.maps[band].insert(Key::new(key), slot) {
-                self.links[s * bands + band].older = newest;
-                self.links[newest as usize * bands + band].newer = slot;
-            }
+            let link = match self.maps[band].insert(Key::new(key), slot) {
+                Some(newest) => {
+                    let oldest = self.links[newest as usize * bands + band].newer;
+                    self.links[newest as usize * bands + band].newer = slot;
+                    self.links[oldest as usize * bands + band].older = slot;
+                    Link {
+                        newer: oldest,
+                        older: newest,
+                    }
+                }
+                None => Link {
+                    newer: slot,
+                    older: slot,
+                },
+            };
+            self.links[s * bands + band] = link;
         }
         slot
     }
@@ -262,18 +298,17 @@ impl Window {
             for band in 0..bands {
                 let key = Key::new(self.params.band_key(self.sig(slot), band));
                 let Link { newer, older } = self.links[s * bands + band];
-                if newer == NONE {
-                    // The newest with this key: the map points at it.
-                    if older == NONE {
-                        self.maps[band].remove(&key);
-                    } else {
-                        self.maps[band].insert(key, older);
-                    }
+                if newer == slot {
+                    // Alone with its key.
+                    self.maps[band].remove(&key);
                 } else {
-                    self.links[newer as usize * bands + band].older = older;
-                }
-                if older != NONE {
                     self.links[older as usize * bands + band].newer = newer;
+                    self.links[newer as usize * bands + band].older = older;
+                    if let Some(newest) = self.maps[band].get_mut(&key) {
+                        if *newest == slot {
+                            *newest = older;
+                        }
+                    }
                 }
             }
         }
@@ -454,6 +489,44 @@ mod tests {
         assert_eq!(w.evict_to(0), 1);
         assert_eq!(find(&mut w, &s, &[1, 2, 3, 4]), None);
         assert!(w.maps.iter().all(|m| m.is_empty()));
+    }
+
+    #[test]
+    fn a_window_of_copies_answers_with_one_verification() {
+        let s = settings();
+        let mut w = Window::new(&s);
+        for pos in 0..3000 {
+            if pos > 0 {
+                let before = w.verified();
+                assert_eq!(find(&mut w, &s, &[1, 2, 3, 4]), Some(0));
+                assert_eq!(w.verified() - before, 1);
+            }
+            add(&mut w, &s, pos, &[1, 2, 3, 4], None);
+        }
+    }
+
+    #[test]
+    fn chains_are_walked_in_position_order_across_bands() {
+        let mut s = settings();
+        s.threshold = 0.75;
+        let mut w = Window::new(&s);
+        // Band 0 holds 0 and 2, band 1 holds 1 and 3; only 3 agrees on three slots of four.
+        add(&mut w, &s, 0, &[1, 2, 9, 9], None);
+        add(&mut w, &s, 1, &[8, 8, 3, 4], None);
+        add(&mut w, &s, 2, &[1, 2, 7, 7], None);
+        add(&mut w, &s, 3, &[1, 6, 3, 4], None);
+        let before = w.verified();
+        assert_eq!(find(&mut w, &s, &[1, 2, 3, 4]), Some(3));
+        assert_eq!(w.verified() - before, 4, "each candidate once");
+        // Taking slots out of the middle and the ends keeps every chain whole.
+        w.evict_to(2);
+        let before = w.verified();
+        assert_eq!(find(&mut w, &s, &[1, 2, 3, 4]), Some(3));
+        assert_eq!(w.verified() - before, 2);
+        add(&mut w, &s, 4, &[1, 2, 3, 4], None);
+        w.evict_to(1);
+        assert_eq!(find(&mut w, &s, &[1, 2, 3, 4]), Some(4));
+        assert_eq!(find(&mut w, &s, &[1, 2, 9, 9]), None);
     }
 
     #[test]

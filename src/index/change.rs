@@ -24,7 +24,6 @@ use super::Index;
 use crate::cluster;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
-use crate::lsh;
 use crate::pipeline::{numbered, preview, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
 use crate::report::text::MemberLine;
@@ -176,6 +175,9 @@ pub struct ChangeStats {
     pub grown_clusters: usize,
     /// Existing clusters merged into others.
     pub merged_clusters: usize,
+    /// Distinct candidate pairs verified (new against indexed, and new against new).
+    #[serde(default)]
+    pub verified: usize,
     /// Batches committed (0 for `query`).
     pub batches: usize,
     /// Documents in the index after the run.
@@ -382,6 +384,10 @@ impl Component {
 /// Documents read per step; a batch is committed at the first step boundary that completes it.
 const CHUNK: usize = 8192;
 
+/// The texts an `add` run remembers across chunks ([`plan`]), about 32 MB at most; when
+/// full it forgets them all and starts again, which costs lookups, never correctness.
+const TEXTS_REMEMBERED: usize = 1 << 20;
+
 /// Which clusters a span of commits (a whole run, or one batch) formed, grew and merged: what
 /// its report says, against the index as it was before the span.
 #[derive(Default)]
@@ -471,6 +477,8 @@ struct RunState {
     sign_seconds: f64,
     match_seconds: f64,
     write_seconds: f64,
+    /// Identity hash → the first position this run stored that text at ([`plan`]).
+    texts: HashMap<u64, u64>,
 }
 
 impl RunState {
@@ -670,7 +678,9 @@ impl Index {
         state.stats.empty += new.iter().filter(|d| d.traits.is_empty()).count();
 
         let started = Instant::now();
-        let (components, keys) = plan(conn, settings, &new, state.next_pos)?;
+        let texts = Some(&mut state.texts);
+        let (components, keys, verified) = plan(conn, settings, &new, state.next_pos, texts)?;
+        state.stats.verified += verified;
         state.match_seconds += started.elapsed().as_secs_f64();
 
         let started = Instant::now();
@@ -993,7 +1003,8 @@ impl Index {
             state.stats.new = new.len();
             state.stats.empty = new.iter().filter(|d| d.traits.is_empty()).count();
             let started = Instant::now();
-            let (components, _) = plan(conn, &self.settings, &new, state.next_pos)?;
+            let (components, _, verified) = plan(conn, &self.settings, &new, state.next_pos, None)?;
+            state.stats.verified += verified;
             state.match_seconds = started.elapsed().as_secs_f64();
             let change = self.query_report(names, options, &new, &components, state)?;
             Ok(change)
@@ -1256,15 +1267,62 @@ type BandKey = (u32, u64, u32);
 /// Finds the clusters the new documents form or join. New document `i` would take position
 /// `first_pos + i`. Also returns the new documents' band keys as (band, key, document),
 /// sorted.
+///
+/// Exact copies among the new documents ([`cluster::exact_copies`]) are set aside first: only
+/// the first of each text looks up and verifies candidates, and its copies join its component.
+/// A batch of n copies against an index holding m copies of the same text then verifies m + n
+/// pairs at most, not n × m.
+///
+/// `texts` remembers, for `add`, the first position this run stored each text at (by
+/// identity hash), so that a text repeated in a later chunk joins that document's cluster
+/// without looking its candidates up again: every indexed document linked to it shares that
+/// cluster already (it was joined to it when either of them was added; a removal since splits
+/// a cluster only between documents not linked to each other). The stored document is read
+/// back and compared, so a hash collision or a removed document only costs the lookup. Without
+/// it, n copies added in chunks of c against m indexed copies would verify (n / c) × m pairs.
+/// Returns the pairs verified too.
 fn plan(
     conn: &Connection,
     settings: &Settings,
     new: &[NewDoc],
     first_pos: u64,
-) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>)> {
+    mut texts: Option<&mut HashMap<u64, u64>>,
+) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>, usize)> {
     let n = new.len();
     let params = settings.lsh;
     let k = settings.minhash.num_perm;
+    let active = |i: usize| !new[i].traits.is_empty();
+    let identities: Vec<u64> = new
+        .par_iter()
+        .map(|d| {
+            if d.traits.is_empty() {
+                0
+            } else {
+                cluster::identity(&d.signed())
+            }
+        })
+        .collect();
+    let copies = cluster::exact_copies(n, &active, &|i| identities[i], &|a, b| {
+        cluster::same(&new[a as usize].signed(), &new[b as usize].signed())
+    });
+    let first_copy = |i: usize| active(i) && copies[i] as usize == i;
+
+    // First copies whose text this run stored before: (document, stored position).
+    let mut stored: HashMap<u64, Row> = HashMap::new();
+    let mut known: Vec<(u32, u64)> = Vec::new();
+    if let Some(texts) = texts.as_deref_mut() {
+        for i in (0..n).filter(|&i| first_copy(i)) {
+            if let Some(&pos) = texts.get(&identities[i]) {
+                if let Some(row) = store::document(conn, pos, k)? {
+                    if cluster::same(&row.signed(), &new[i].signed()) {
+                        known.push((i as u32, pos));
+                        stored.insert(pos, row);
+                    }
+                }
+            }
+        }
+    }
+    let is_known = |i: u32| known.binary_search_by_key(&i, |&(d, _)| d).is_ok();
 
     // Candidates among the indexed documents: one lookup per distinct (band, key), in key
     // order so that neighbouring lookups touch neighbouring pages.
@@ -1292,12 +1350,14 @@ fn plan(
             }
             last = Some((band, key));
         }
-        pairs.extend(found.iter().map(|&p| (i, p)));
+        if copies[i as usize] == i && !is_known(i) {
+            pairs.extend(found.iter().map(|&p| (i, p)));
+        }
     }
     pairs.par_sort_unstable();
     pairs.dedup();
+    let mut verified = pairs.len();
 
-    let mut stored: HashMap<u64, Row> = HashMap::new();
     for &(_, p) in &pairs {
         if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(p) {
             if let Some(row) = store::document(conn, p, k)? {
@@ -1314,6 +1374,15 @@ fn plan(
                 .is_some_and(|s| settings.linked(&s.signed(), &d.signed()))
         })
         .collect();
+    let kept: Vec<(u32, u64)> = kept.into_iter().chain(known.iter().copied()).collect();
+    if let Some(texts) = texts {
+        if texts.len() > TEXTS_REMEMBERED {
+            texts.clear();
+        }
+        for i in (0..n).filter(|&i| first_copy(i)) {
+            texts.entry(identities[i]).or_insert(first_pos + i as u64);
+        }
+    }
 
     // The existing clusters reached: each becomes one node after the new documents.
     let mut node_of: HashMap<u64, usize> = HashMap::new();
@@ -1356,12 +1425,18 @@ fn plan(
         edges.push((i, node as u32));
     }
 
-    // Candidates among the new documents, bucketed and verified as `cluster` does.
+    // Candidates among the new documents, banded and verified as `cluster` does.
     let sig = |i: usize| new[i].signature.as_slice();
-    let buckets = lsh::buckets(params, n, &|i| !new[i].traits.is_empty(), &sig);
     let linked =
         |a: u32, b: u32| settings.linked(&new[a as usize].signed(), &new[b as usize].signed());
-    let mut uf = cluster::link(n + existing.len(), &buckets, &linked);
+    let (mut uf, link) = cluster::link_bands(params, n, &first_copy, &sig, &linked);
+    verified += link.verified;
+    uf.grow(n + existing.len());
+    for (i, &c) in copies.iter().enumerate() {
+        if c as usize != i {
+            uf.union(c, i as u32);
+        }
+    }
     for (a, b) in edges {
         uf.union(a, b);
     }
@@ -1398,5 +1473,5 @@ fn plan(
             }
         })
         .collect();
-    Ok((components, keys))
+    Ok((components, keys, verified))
 }

@@ -30,6 +30,8 @@ pub(crate) struct JsonlReader {
     buf: Vec<u8>,
     /// The number of the last line read (1-based).
     line: u64,
+    /// The rest of an over-long line is still to be passed over.
+    skipping: bool,
     done: bool,
     /// The first record that is a JSON object, once it is read.
     first: Option<FirstRecord>,
@@ -41,6 +43,82 @@ struct FirstRecord {
     fields: Vec<String>,
     /// Whether it has the id field.
     has_id: bool,
+}
+
+/// What [`read_line`] found.
+enum Line {
+    /// The end of the input.
+    End,
+    /// A whole line (with its line break, if any) is in the buffer.
+    Whole,
+    /// The line is longer than the limit: the buffer holds its first bytes, the rest is unread.
+    TooLong,
+}
+
+/// Reads one line into `buf` like [`BufRead::read_until`], but stops once `buf` holds more
+/// than `limit` bytes without a line break: a 10 GB line (a broken export, a gzip bomb) is
+/// refused after `limit` bytes instead of being buffered. [`pass_line`] consumes the rest.
+fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<Line> {
+    loop {
+        let chunk = fill(input)?;
+        if chunk.is_empty() {
+            return Ok(if buf.is_empty() {
+                Line::End
+            } else {
+                Line::Whole
+            });
+        }
+        let room = (limit as usize).saturating_sub(buf.len()).saturating_add(1);
+        let (take, whole) = match memchr(chunk) {
+            Some(i) if i < room => (i + 1, true),
+            _ => (chunk.len().min(room), false),
+        };
+        buf.extend_from_slice(&chunk[..take]);
+        input.consume(take);
+        if whole {
+            return Ok(Line::Whole);
+        }
+        if buf.len() as u64 > limit {
+            return Ok(Line::TooLong);
+        }
+    }
+}
+
+/// Consumes input up to and including the next line break, keeping none of it; false at the
+/// end of the input.
+fn pass_line(input: &mut impl BufRead) -> std::io::Result<bool> {
+    loop {
+        let chunk = fill(input)?;
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        match memchr(chunk) {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(true);
+            }
+            None => {
+                let n = chunk.len();
+                input.consume(n);
+            }
+        }
+    }
+}
+
+/// The buffered bytes, read again when a signal interrupted the read.
+fn fill(input: &mut impl BufRead) -> std::io::Result<&[u8]> {
+    loop {
+        match input.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    input.fill_buf()
+}
+
+fn memchr(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 impl JsonlReader {
@@ -57,6 +135,7 @@ impl JsonlReader {
             gzip,
             buf: Vec::with_capacity(64 * 1024),
             line: 0,
+            skipping: false,
             done: false,
             first: None,
         }
@@ -72,9 +151,30 @@ impl Iterator for JsonlReader {
                 self.buf = Vec::with_capacity(64 * 1024);
             }
             self.buf.clear();
-            match self.input.read_until(b'\n', &mut self.buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            if self.skipping {
+                self.skipping = false;
+                match pass_line(&mut self.input) {
+                    Ok(true) => {}
+                    Ok(false) => self.done = true,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(read_error(&self.source, self.line, self.gzip, &e)));
+                    }
+                }
+                continue;
+            }
+            let limit = self.fields.max_record_size;
+            match read_line(&mut self.input, &mut self.buf, limit) {
+                Ok(Line::End) => self.done = true,
+                Ok(Line::TooLong) => {
+                    self.line += 1;
+                    // The rest of the line is passed over only if reading goes on.
+                    self.skipping = true;
+                    self.buf = Vec::with_capacity(64 * 1024);
+                    let location = Location::line(&self.source, self.line);
+                    return Some(Err(record_error(location, RecordError::TooLarge { limit })));
+                }
+                Ok(Line::Whole) => {
                     self.line += 1;
                     let mut bytes = self.buf.as_slice();
                     bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);

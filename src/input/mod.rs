@@ -66,7 +66,13 @@ pub struct InputConfig {
     /// than record by record (on by default). Off where every record must get an answer of
     /// its own, such as one output line per input line.
     pub check_text_fields: bool,
+    /// The longest line a JSON Lines input may hold, in bytes: a longer one is a record error
+    /// found after reading this many bytes of it, never buffered whole.
+    pub max_record_size: u64,
 }
+
+/// The default [`InputConfig::max_record_size`]: 64 MiB, far beyond any article.
+pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
 impl Default for InputConfig {
     fn default() -> InputConfig {
@@ -78,6 +84,7 @@ impl Default for InputConfig {
             keep_fields: Vec::new(),
             require_id: false,
             check_text_fields: true,
+            max_record_size: DEFAULT_MAX_RECORD_SIZE,
         }
     }
 }
@@ -96,6 +103,7 @@ pub(crate) struct Fields {
     /// Put before the line number of a record without an id, so that records of different
     /// files of one folder do not share ids (`2024/a.jsonl:3`).
     line_id_prefix: Option<String>,
+    max_record_size: u64,
 }
 
 impl Fields {
@@ -115,6 +123,7 @@ impl Fields {
             require_id: config.require_id,
             check_text_fields: config.check_text_fields,
             line_id_prefix: None,
+            max_record_size: config.max_record_size,
         })
     }
 }

@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 use crate::support;
-use support::{mukarrar, s, sample, write};
+use support::{count_before, mukarrar, s, sample, write};
 
 /// Parses the CSV report into (cluster_id, doc_id, similarity, is_representative) rows.
 fn rows(csv: &str) -> Vec<(String, String, f64, bool)> {
@@ -888,4 +888,92 @@ fn keyed_signing_answers_every_line_even_without_text_fields() {
         assert_eq!(line["key"], key);
         assert_eq!(line["skipped"], "invalid");
     }
+}
+
+/// A word of Arabic letters of its own for every number.
+fn letters(mut n: usize) -> String {
+    const ABC: [char; 16] = [
+        'ب', 'ت', 'ج', 'د', 'ر', 'س', 'ش', 'ص', 'ط', 'ع', 'ف', 'ق', 'ك', 'ل', 'م', 'ن',
+    ];
+    let mut w = String::from("و");
+    loop {
+        w.push(ABC[n % 16]);
+        n /= 16;
+        if n == 0 {
+            return w;
+        }
+    }
+}
+
+/// `n` copies of one headline and `n` copies of one article, interleaved with `n` ordinary
+/// documents.
+fn floods(n: usize) -> String {
+    let headline = "عاجل: مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار";
+    let article: String = (0..200).map(|i| format!("كلمة{i} ")).collect();
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("{{\"id\":\"h{i}\",\"title\":\"{headline}\"}}\n"));
+        body.push_str(&format!("{{\"id\":\"a{i}\",\"text\":\"{article}\"}}\n"));
+        let own: String = (0..40).map(|w| letters(i * 40 + w) + " ").collect();
+        body.push_str(&format!("{{\"id\":\"o{i}\",\"text\":\"{own}\"}}\n"));
+    }
+    body
+}
+
+#[test]
+fn thousands_of_identical_documents_verify_a_linear_number_of_pairs() {
+    let dir = TempDir::new().unwrap();
+    let n = 3000;
+    let p = write(&dir, "flood.jsonl", &floods(n));
+    for linkage in ["single", "representative"] {
+        let out = mukarrar()
+            .args(["cluster", &p, "--format", "csv", "--linkage", linkage])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let verified = count_before(&stderr, "candidate pairs verified");
+        assert!(verified <= 3 * n, "{linkage}: {verified} pairs verified");
+        assert_eq!(count_before(&stderr, "exact copies set aside"), 2 * (n - 1));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        let c = cluster_of(&csv);
+        assert_eq!(c.len(), 2 * n, "{linkage}: the two floods, nothing else");
+        assert!((0..n).all(|i| c[&format!("h{i}")] == c["h0"]));
+        assert!((0..n).all(|i| c[&format!("a{i}")] == c["a0"]));
+        assert_ne!(c["h0"], c["a0"]);
+    }
+}
+
+#[test]
+fn a_record_over_the_size_limit_names_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let long: String = "ب".repeat(3000);
+    let p = write(
+        &dir,
+        "long.jsonl",
+        &format!(
+            "{{\"id\":\"a\",\"text\":\"نص اول هنا\"}}\n{{\"id\":\"b\",\"text\":\"{long}\"}}\n\
+             {{\"id\":\"c\",\"text\":\"نص اول هنا\"}}\n"
+        ),
+    );
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{p}:2")))
+        .stderr(predicate::str::contains("longer than 4096 bytes"));
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K", "--skip-invalid"])
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0,c,1.0000,false"))
+        .stderr(predicate::str::contains("1 skipped as invalid"));
+    // Under the default limit the line is an ordinary record.
+    mukarrar().args(["cluster", &p, "-q"]).assert().success();
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "lots"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a size"));
 }

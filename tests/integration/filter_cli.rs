@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{bin, fails, mukarrar, run, s, sample, write_lines};
+use support::{bin, count_before, fails, mukarrar, run, s, sample, write_lines};
 
 fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
@@ -356,4 +356,26 @@ fn a_killed_run_keeps_the_committed_batches() {
         .count();
     assert!(stored.len() >= committed_by_count, "{stored:?}");
     assert_eq!(stored, first_seen[..stored.len()]);
+}
+
+#[test]
+fn a_flood_of_copies_verifies_one_pair_per_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3000;
+    let headline = "عاجل: مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار";
+    let feed: Vec<String> = (0..n)
+        .map(|i| format!("{{\"id\":\"h{i}\",\"title\":\"{headline}\"}}"))
+        .collect();
+    let input = dir.path().join("flood.jsonl");
+    write_lines(&input, &feed);
+    let out = mukarrar().args(["filter", s(&input)]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(lines(&String::from_utf8(out.stdout).unwrap()).len(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(count_before(&stderr, "duplicates"), n - 1, "{stderr}");
+    assert_eq!(
+        count_before(&stderr, "candidate pairs verified"),
+        n - 1,
+        "{stderr}"
+    );
 }

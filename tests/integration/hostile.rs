@@ -894,3 +894,31 @@ proptest::proptest! {
         let _ = mukarrar::date::parse(&text);
     }
 }
+
+/// A gzip-compressed line without end (what `head -c 10G /dev/zero | gzip` makes, smaller) is
+/// refused as a record over the limit, naming file and line, after reading the limit's worth.
+#[test]
+fn a_line_without_end_is_refused_at_the_record_size_limit() {
+    use std::io::Write;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("bomb.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b"{\"id\":\"a\",\"text\":\"\xD9\x86\xD8\xB5\"}\n")
+        .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..16 {
+        enc.write_all(&zeros).unwrap();
+    }
+    fs::write(&path, enc.finish().unwrap()).unwrap();
+    let p = s(&path);
+    let err = fails(&["cluster", p, "--max-record-size", "1M"]);
+    assert!(err.contains(&format!("{p}:2")), "{err}");
+    assert!(err.contains("longer than 1048576 bytes"), "{err}");
+    // Skipped, the rest of the line is passed over and the run ends normally.
+    let out = mukarrar()
+        .args(["cluster", p, "--max-record-size", "1M", "--skip-invalid"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 documents read (1 skipped"));
+}

@@ -727,3 +727,54 @@ fn bad_input_names_its_line_and_keeps_what_was_committed() {
     assert_eq!(r["stats"]["skipped"], 4);
     assert_eq!(stored_ids(&db), vec!["ok0", "ok1", "ok2", "ok3", "after"]);
 }
+
+#[test]
+fn copies_against_an_index_of_copies_verify_a_linear_number_of_pairs() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("i.db");
+    let n = 2000;
+    let text: String = (0..120).map(|i| format!("كلمة{i} ")).collect();
+    let batch = |name: &str, from: usize| {
+        let path = dir.path().join(name);
+        let lines: Vec<String> = (from..from + n)
+            .map(|i| format!("{{\"id\":\"c{i}\",\"text\":\"{text}\"}}"))
+            .collect();
+        write_lines(&path, &lines);
+        path
+    };
+    let (first, second, asked) = (
+        batch("1.jsonl", 0),
+        batch("2.jsonl", n),
+        batch("3.jsonl", 2 * n),
+    );
+    run(&["index", "create", s(&db)]);
+    let verified = |args: &[&str]| {
+        let out = mukarrar().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (count_before(&stderr, "candidate pairs verified"), stderr)
+    };
+    let (v, err) = verified(&["index", "add", s(&db), s(&first)]);
+    assert!(v <= n, "{v} pairs verified for {n} new copies\n{err}");
+    let (v, err) = verified(&["index", "add", s(&db), s(&second)]);
+    assert!(v <= 2 * n, "{v} pairs verified, {n} copies into {n}\n{err}");
+    assert!(
+        err.contains(&format!("{n} joined 1 existing clusters")),
+        "{err}"
+    );
+    let (v, err) = verified(&["index", "query", s(&db), s(&asked)]);
+    assert!(
+        v <= 3 * n,
+        "{v} pairs verified, {n} copies against {}\n{err}",
+        2 * n
+    );
+    let stats = run(&["index", "stats", s(&db)]);
+    assert!(
+        stats.contains(&format!("1 holding {} documents", 2 * n)),
+        "{stats}"
+    );
+}

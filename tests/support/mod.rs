@@ -169,3 +169,17 @@ pub fn integrity(db: &Path) -> String {
     conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
         .unwrap()
 }
+
+/// The number before `what` in `text` (a count of the summary on stderr).
+pub fn count_before(text: &str, what: &str) -> usize {
+    let at = text
+        .find(what)
+        .unwrap_or_else(|| panic!("no `{what}` in:\n{text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}

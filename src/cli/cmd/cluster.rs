@@ -91,7 +91,9 @@ pub fn summary(bars: &Bars, stats: &Stats, total: f64) {
         .map(|(name, s)| format!("{name} {s:.2}s"))
         .collect();
     bars.message(&format!(
-        "{} candidate buckets, {} candidate pairs verified; time: {} · total {total:.2}s",
+        "{} exact copies set aside, {} candidate buckets, {} candidate pairs verified; time: {} \
+         · total {total:.2}s",
+        stats.copies,
         stats.buckets,
         stats.verified,
         stages.join(" · ")

@@ -248,8 +248,9 @@ fn summary(bars: &Bars, s: &FilterStats, signal: Option<i32>) {
         ));
     }
     line.push_str(&format!(
-        ", {} invalid, {} empty after normalization; {} evicted from the window, {} in it",
-        s.invalid, s.empty, s.evicted, s.window
+        ", {} invalid, {} empty after normalization; {} evicted from the window, {} in it; {} \
+         candidate pairs verified",
+        s.invalid, s.empty, s.evicted, s.window, s.verified
     ));
     bars.message(&line);
     if s.stored + s.not_stored > 0 || s.batches > 0 {

@@ -415,7 +415,11 @@ fn summary(bars: &Bars, s: &ChangeStats, committed: bool, total: f64) {
         .iter()
         .map(|(name, secs)| format!("{name} {secs:.2}s"))
         .collect();
-    bars.message(&format!("time: {} · total {total:.2}s", stages.join(" · ")));
+    bars.message(&format!(
+        "{} candidate pairs verified; time: {} · total {total:.2}s",
+        s.verified,
+        stages.join(" · ")
+    ));
 }
 
 fn remove(args: &RemoveArgs) -> anyhow::Result<Status> {
