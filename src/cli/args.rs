@@ -28,6 +28,8 @@ pub enum InputFormat {
     Tsv,
     /// A folder of .txt files, one document each.
     Txt,
+    /// A Parquet file, or a folder of .parquet shards.
+    Parquet,
 }
 
 /// How documents are read.
@@ -46,7 +48,8 @@ pub struct InputArgs {
     pub text_fields: Vec<String>,
 
     /// Input format, when the file name does not tell (.jsonl/.json/.ndjson, .csv, .tsv,
-    /// a folder of .txt files; gzip is detected by content).
+    /// .parquet, a folder of .txt or .parquet files; gzip, zstd, bzip2 and xz are detected
+    /// by content).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -66,6 +69,7 @@ impl InputArgs {
                 InputFormat::Csv => input::Format::Csv,
                 InputFormat::Tsv => input::Format::Tsv,
                 InputFormat::Txt => input::Format::TextDir,
+                InputFormat::Parquet => input::Format::Parquet,
             }),
             ..InputConfig::default()
         };
@@ -287,8 +291,8 @@ pub fn settings(
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Report format: text, json, jsonl, csv or html (one self-contained page: texts side by
-    /// side with their differences marked) [default: from the --output extension, else text
+    /// Report format: text, json, jsonl, csv, html (one self-contained page: texts side by
+    /// side with their differences marked) or parquet (the csv columns, typed) [default: from the --output extension, else text
     /// on a terminal and csv in a pipe].
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<report::Format>,

@@ -10,6 +10,10 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
+/// Name suffixes of compressed files, removed before the format's extension is looked at
+/// (the compression itself is told from the bytes).
+const COMPRESSION_SUFFIXES: [&str; 5] = [".gz", ".zst", ".zstd", ".bz2", ".xz"];
+
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -21,34 +25,49 @@ pub enum Format {
     Tsv,
     /// A folder of `.txt` files, one document each.
     TextDir,
+    /// A Parquet file, or a folder of `.parquet` files (shards, read in name order).
+    Parquet,
 }
 
 impl Format {
     /// Every format, in the order they are listed in messages.
-    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Csv, Format::Tsv, Format::TextDir];
+    pub const ALL: [Format; 5] = [
+        Format::Jsonl,
+        Format::Csv,
+        Format::Tsv,
+        Format::TextDir,
+        Format::Parquet,
+    ];
 
-    /// The format's short name, as accepted by [`Format::from_str`]: `jsonl`, `csv`, `tsv` or
-    /// `txt`.
+    /// The format's short name, as accepted by [`Format::from_str`]: `jsonl`, `csv`, `tsv`,
+    /// `txt` or `parquet`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::TextDir => "txt",
+            Format::Parquet => "parquet",
         }
     }
 
     /// Guesses the format of `path` (`-` for standard input).
     ///
-    /// A folder is [`Format::TextDir`]; a file is judged by its name
+    /// A folder is [`Format::Parquet`] when it holds `.parquet` files and no `.txt` files,
+    /// [`Format::TextDir`] otherwise; a file is judged by its name
     /// ([`Format::from_file_name`]); standard input and unknown names are [`Format::Jsonl`].
     /// This looks at the file system (to tell folders from files) but never reads the file.
     pub fn detect(path: &str) -> Format {
         if path == "-" {
             return Format::Jsonl;
         }
-        if std::path::Path::new(path).is_dir() {
-            return Format::TextDir;
+        let path_ref = std::path::Path::new(path);
+        if path_ref.is_dir() {
+            return if super::parquet::is_parquet_folder(path_ref) {
+                Format::Parquet
+            } else {
+                Format::TextDir
+            };
         }
         Format::from_file_name(path).unwrap_or(Format::Jsonl)
     }
@@ -56,10 +75,17 @@ impl Format {
     /// The format a file name implies, or `None` when the extension is not one we know.
     ///
     /// `.jsonl`, `.ndjson` and `.json` are JSON Lines, `.csv` is CSV, `.tsv` and `.tab` are
-    /// TSV; each may be followed by `.gz`. Case is ignored. Only the name is used.
+    /// TSV; each may be followed by a compression suffix (`.gz`, `.zst`, `.zstd`, `.bz2`,
+    /// `.xz`). `.parquet` is Parquet. Case is ignored. Only the name is used.
     pub fn from_file_name(name: &str) -> Option<Format> {
         let lower = name.to_ascii_lowercase();
-        let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+        if lower.ends_with(".parquet") {
+            return Some(Format::Parquet);
+        }
+        let stem = COMPRESSION_SUFFIXES
+            .iter()
+            .find_map(|suffix| lower.strip_suffix(suffix))
+            .unwrap_or(&lower);
         let ext = stem.rsplit_once('.').map(|(_, ext)| ext)?;
         // A dot in a folder name (`v1.2/data`) is not an extension.
         if ext.contains('/') || ext.contains('\\') {
@@ -83,14 +109,14 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = Error;
 
-    /// Parses `jsonl`, `csv`, `tsv` or `txt` (ASCII case ignored).
+    /// Parses `jsonl`, `csv`, `tsv`, `txt` or `parquet` (ASCII case ignored).
     fn from_str(s: &str) -> Result<Format, Error> {
         Format::ALL
             .into_iter()
             .find(|format| format.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 Error::Config(format!(
-                    "unknown input format `{s}` (expected jsonl, csv, tsv or txt)"
+                    "unknown input format `{s}` (expected jsonl, csv, tsv, txt or parquet)"
                 ))
             })
     }
@@ -118,6 +144,12 @@ mod tests {
             ("a.csv", Some(Format::Csv)),
             ("a.csv.gz", Some(Format::Csv)),
             ("a.tsv.gz", Some(Format::Tsv)),
+            ("a.jsonl.zst", Some(Format::Jsonl)),
+            ("a.csv.ZSTD", Some(Format::Csv)),
+            ("a.tsv.bz2", Some(Format::Tsv)),
+            ("a.ndjson.xz", Some(Format::Jsonl)),
+            ("a.xz", None),
+            ("data/train-00000-of-00002.Parquet", Some(Format::Parquet)),
             ("a.tab", Some(Format::Tsv)),
             ("a.txt", None),
             ("a.gz", None),

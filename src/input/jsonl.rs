@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use serde_json::{Map, Value};
 
 use super::field::type_name;
-use super::source::{read_error, BUFFER_SIZE};
+use super::source::{read_error, Compression, BUFFER_SIZE};
 use super::Fields;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
@@ -25,7 +25,7 @@ pub(crate) struct JsonlReader {
     input: BufReader<Box<dyn Read + Send>>,
     source: String,
     fields: Fields,
-    gzip: bool,
+    compression: Compression,
     buf: Vec<u8>,
     /// The number of the last line read (1-based).
     line: u64,
@@ -35,7 +35,7 @@ pub(crate) struct JsonlReader {
 impl JsonlReader {
     pub(crate) fn new(
         bytes: Box<dyn Read + Send>,
-        gzip: bool,
+        compression: Compression,
         source: String,
         fields: Fields,
     ) -> JsonlReader {
@@ -43,7 +43,7 @@ impl JsonlReader {
             input: BufReader::with_capacity(BUFFER_SIZE, bytes),
             source,
             fields,
-            gzip,
+            compression,
             buf: Vec::with_capacity(64 * 1024),
             line: 0,
             done: false,
@@ -82,7 +82,12 @@ impl Iterator for JsonlReader {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(read_error(&self.source, self.line + 1, self.gzip, &e)));
+                    return Some(Err(read_error(
+                        &self.source,
+                        self.line + 1,
+                        self.compression,
+                        &e,
+                    )));
                 }
             }
         }

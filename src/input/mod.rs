@@ -18,6 +18,11 @@
 //!   per line; blank lines are skipped; field names may be dotted paths (`meta.id`).
 //! - **CSV / TSV** (`.csv`, `.tsv`, `.tab`): a header row names the columns; TSV has no quoting.
 //! - **Text folder** (a directory): every `.txt` file under it, sorted by relative path.
+//! - **Parquet** (`.parquet`, or a folder of `.parquet` shards read in name order): fields
+//!   are columns, dotted paths reach into struct columns; read a batch of rows at a time.
+//!
+//! JSON Lines, CSV and TSV may be compressed with gzip, zstd, bzip2 or xz, told by their first
+//! bytes.
 //!
 //! Ids: the id field's value when it is a string or a number; when it is absent (or null, or an
 //! empty CSV cell) the document's line number, which is unique within the input. For a text
@@ -27,6 +32,7 @@ mod delimited;
 mod field;
 mod format;
 mod jsonl;
+mod parquet;
 mod source;
 mod textdir;
 
@@ -113,6 +119,7 @@ enum Inner {
     Jsonl(jsonl::JsonlReader),
     Delimited(delimited::DelimitedReader),
     TextDir(textdir::TextDirReader),
+    Parquet(parquet::ParquetReader),
 }
 
 impl Reader {
@@ -140,6 +147,15 @@ impl Reader {
         self.total
     }
 
+    /// The columns of a Parquet input (of its first file), before anything is read; `None`
+    /// for other formats.
+    pub fn parquet_schema(&self) -> Option<arrow_schema::SchemaRef> {
+        match &self.inner {
+            Inner::Parquet(r) => r.schema(),
+            _ => None,
+        }
+    }
+
     /// A handle on the byte count that another thread can poll while this reader is iterated.
     pub fn byte_counter(&self) -> ByteCounter {
         self.counter.clone()
@@ -165,6 +181,7 @@ impl Iterator for Reader {
             Inner::Jsonl(r) => r.next(),
             Inner::Delimited(r) => r.next(),
             Inner::TextDir(r) => r.next(),
+            Inner::Parquet(r) => r.next(),
         }
     }
 }
@@ -187,6 +204,14 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
     let counter = ByteCounter::default();
     if path == "-" {
         let format = config.format.unwrap_or(Format::Jsonl);
+        if format == Format::Parquet {
+            return Err(Error::Input {
+                location: Location::file(path),
+                message: "standard input cannot be read as Parquet (a Parquet file is read \
+                          from its end): give the file's name"
+                    .into(),
+            });
+        }
         if format == Format::TextDir {
             return Err(Error::Input {
                 location: Location::file(path),
@@ -201,11 +226,22 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let format = config.format.unwrap_or_else(|| {
         if meta.is_dir() {
-            Format::TextDir
+            Format::detect(path)
         } else {
             Format::from_file_name(path).unwrap_or(Format::Jsonl)
         }
     });
+    if format == Format::Parquet {
+        let (reader, total) =
+            parquet::ParquetReader::new(path, meta.is_dir(), fields, counter.clone())?;
+        return Ok(Reader {
+            inner: Inner::Parquet(reader),
+            source: path.to_string(),
+            format,
+            counter,
+            total: Some(total),
+        });
+    }
     match (meta.is_dir(), format) {
         (true, Format::TextDir) => {
             let (reader, total) =
@@ -253,10 +289,10 @@ pub fn from_reader<R: Read + Send + 'static>(
     config: &InputConfig,
 ) -> Result<Reader> {
     let fields = Fields::new(config)?;
-    if format == Format::TextDir {
-        return Err(Error::Config(
-            "the txt format reads a folder, not a stream".into(),
-        ));
+    if matches!(format, Format::TextDir | Format::Parquet) {
+        return Err(Error::Config(format!(
+            "the {format} format reads files, not a stream"
+        )));
     }
     let counter = ByteCounter::default();
     let stream = source::stream(reader, counter.clone()).map_err(|e| Error::io(source, e))?;
@@ -275,7 +311,7 @@ fn from_stream(
     let inner = match format {
         Format::Jsonl => Inner::Jsonl(jsonl::JsonlReader::new(
             stream.bytes,
-            stream.gzip,
+            stream.compression,
             source.clone(),
             fields,
         )),
@@ -293,10 +329,10 @@ fn from_stream(
             false,
             fields,
         )?),
-        Format::TextDir => {
-            return Err(Error::Config(
-                "the txt format reads a folder, not a stream".into(),
-            ))
+        Format::TextDir | Format::Parquet => {
+            return Err(Error::Config(format!(
+                "the {format} format reads files, not a stream"
+            )))
         }
     };
     Ok(Reader {

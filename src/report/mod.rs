@@ -5,6 +5,7 @@
 
 mod csv;
 pub mod html;
+pub mod parquet;
 pub(crate) mod text;
 
 pub use text::printable;
@@ -151,16 +152,19 @@ pub enum Format {
     Csv,
     /// One self-contained web page: clusters side by side with their differences marked.
     Html,
+    /// The CSV's rows and columns, typed, in a Parquet file.
+    Parquet,
 }
 
 impl Format {
     /// Every format, as listed in `--help`.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Text,
         Format::Json,
         Format::Jsonl,
         Format::Csv,
         Format::Html,
+        Format::Parquet,
     ];
 
     /// The name used on the command line.
@@ -171,6 +175,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
             Format::Html => "html",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -189,6 +194,7 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "csv" => Some(Format::Csv),
             "html" | "htm" => Some(Format::Html),
+            "parquet" => Some(Format::Parquet),
             _ => None,
         }
     }
@@ -210,6 +216,7 @@ impl Format {
             }
             Format::Csv => csv::write(report, out),
             Format::Html => html::write(report, &html::HtmlOptions::default(), out),
+            Format::Parquet => parquet::write(report, out),
         }
     }
 }
@@ -227,7 +234,7 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.name() == s)
             .ok_or_else(|| {
-                format!("unknown format `{s}` (expected text, json, jsonl, csv or html)")
+                format!("unknown format `{s}` (expected text, json, jsonl, csv, html or parquet)")
             })
     }
 }

@@ -10,6 +10,7 @@ use mukarrar::filter::{self, End, FilterOptions, FilterStats, Outputs, WindowLim
 use mukarrar::index::{Access, Index};
 use mukarrar::input;
 use mukarrar::pipeline::Input;
+use mukarrar::report::parquet::{output_schema, ParquetRows};
 
 use crate::cli::args::{InputArgs, SettingsArgs};
 use crate::cli::paths::Protected;
@@ -67,6 +68,19 @@ pub struct Args {
     #[arg(long, conflicts_with = "duplicates", help_heading = "Output")]
     pub annotate: bool,
 
+    /// How documents are written: `jsonl` (each record as a JSON line, as described above)
+    /// or `parquet`, for Parquet input: a Parquet file with the input's columns, and the
+    /// annotation columns in --duplicates and with --annotate (stdout must then be a file or
+    /// a pipe).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "jsonl",
+        help_heading = "Output"
+    )]
+    pub format: OutputFormat,
+
     /// Check each document against the last N documents [default: 100000 when no
     /// --window-days is given; a peak of about 270 MB with the default settings].
     #[arg(long, value_name = "N", help_heading = "Window",
@@ -113,18 +127,115 @@ pub struct Args {
     pub settings: SettingsArgs,
 }
 
-/// Opens every input keeping each record's original form (and the date field).
-fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
+/// How `filter` writes documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// A Parquet file with the input's columns (Parquet input only).
+    Parquet,
+}
+
+/// Where documents go: JSON lines, or the rows of a Parquet file finished at the end.
+enum Sink<W: Write + Send> {
+    Lines(BufWriter<W>),
+    Parquet(Box<ParquetRows<BufWriter<W>>>),
+}
+
+impl<W: Write + Send> Sink<W> {
+    fn new(
+        out: W,
+        schema: Option<&arrow_schema::SchemaRef>,
+        annotated: bool,
+    ) -> anyhow::Result<Sink<W>> {
+        let out = BufWriter::with_capacity(1 << 16, out);
+        Ok(match schema {
+            None => Sink::Lines(out),
+            Some(schema) => {
+                let schema = output_schema(schema, annotated).map_err(anyhow::Error::msg)?;
+                Sink::Parquet(Box::new(ParquetRows::new(out, schema)?))
+            }
+        })
+    }
+
+    /// Writes what is buffered (for Parquet, the last row group and the footer).
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Lines(mut w) => w.flush(),
+            Sink::Parquet(p) => p.finish()?.flush(),
+        }
+    }
+}
+
+impl<W: Write + Send> Write for Sink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Lines(w) => w.write(buf),
+            Sink::Parquet(p) => p.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Lines(w) => w.flush(),
+            Sink::Parquet(p) => p.flush(),
+        }
+    }
+}
+
+/// For `--format parquet`: the columns every input shares (all must be Parquet, with the same
+/// columns), checked before anything is written.
+fn parquet_schema(
+    args: &Args,
+    schemas: &[Option<arrow_schema::SchemaRef>],
+) -> anyhow::Result<Option<arrow_schema::SchemaRef>> {
+    if args.format != OutputFormat::Parquet {
+        return Ok(None);
+    }
+    let mut first: Option<&arrow_schema::SchemaRef> = None;
+    for (path, schema) in args.inputs.iter().zip(schemas) {
+        let Some(schema) = schema else {
+            anyhow::bail!(
+                "--format parquet writes the input's columns back, so it needs Parquet input, \
+                 and {path} is not Parquet"
+            );
+        };
+        match first {
+            None => first = Some(schema),
+            Some(f) if f.fields() != schema.fields() => anyhow::bail!(
+                "--format parquet writes one file of one schema, and {path} has other columns \
+                 than {}",
+                args.inputs[0]
+            ),
+            Some(_) => {}
+        }
+    }
+    if crate::cli::output::stdout_is_terminal() {
+        anyhow::bail!(
+            "--format parquet writes a binary file to standard output: redirect it to a file \
+             (`> kept.parquet`) or a pipe"
+        );
+    }
+    Ok(first.cloned())
+}
+
+/// Opens every input keeping each record's original form (and the date field); with each, its
+/// Parquet columns when it is Parquet.
+#[allow(clippy::type_complexity)]
+fn open_inputs(args: &Args) -> anyhow::Result<(Vec<Input>, Vec<Option<arrow_schema::SchemaRef>>)> {
     let mut cfg = args.input.config();
     cfg.keep_raw = true;
     cfg.keep_fields = args.date_field.iter().cloned().collect();
     if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
         anyhow::bail!("standard input (`-`) can be given only once");
     }
-    args.inputs
+    let mut schemas = Vec::with_capacity(args.inputs.len());
+    let inputs = args
+        .inputs
         .iter()
         .map(|p| {
             let reader = input::open(p, &cfg).with_context(|| format!("cannot read input {p}"))?;
+            schemas.push(reader.parquet_schema());
             if reader.format() == input::Format::TextDir {
                 // A text file's "record" is its text: write such documents as {"id", "text"}.
                 let docs = reader.map(|d| {
@@ -138,7 +249,8 @@ fn open_inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
                 Ok(Input::new(p.clone(), reader))
             }
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<Input>>>()?;
+    Ok((inputs, schemas))
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
@@ -182,18 +294,19 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         add: args.add,
         batch_size: args.batch_size as usize,
     };
-    let inputs = open_inputs(args)?;
+    let (inputs, schemas) = open_inputs(args)?;
+    let schema = parquet_schema(args, &schemas)?;
     let mut duplicates = match &args.duplicates {
-        Some(path) => Some(BufWriter::with_capacity(
-            1 << 16,
+        Some(path) => Some(Sink::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
+            schema.as_ref(),
+            true,
+        )?),
         None => None,
     };
     let crate::cli::cleanup::Flags { stop, signal } = crate::cli::cleanup::graceful();
     let bars = Bars::new(global.quiet);
-    let stdout = io::stdout();
-    let mut kept = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut kept = Sink::new(io::stdout(), schema.as_ref(), args.annotate)?;
     let outputs = Outputs {
         kept: &mut kept,
         duplicates: duplicates.as_mut().map(|d| d as &mut dyn Write),
@@ -211,6 +324,13 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         &stop,
         &bars,
     )?;
+    if let (Some(d), Some(path)) = (duplicates, &args.duplicates) {
+        d.finish()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if stats.end != End::OutputClosed {
+        kept.finish().context("cannot write standard output")?;
+    }
     match stats.end {
         End::OutputClosed => Ok(Status::Ok),
         End::Input => {
