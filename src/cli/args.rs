@@ -30,10 +30,13 @@ pub enum InputFormat {
     Tsv,
     /// A folder: .txt files one document each, the other formats by their extension.
     Txt,
+    /// A Parquet file, or a folder of .parquet shards.
+    Parquet,
 }
 
 /// What a folder reads, for messages.
-const FOLDER_READS: &str = ".txt, .jsonl, .ndjson, .json, .csv, .tsv and .tab files, also as .gz";
+const FOLDER_READS: &str = ".txt, .jsonl, .ndjson, .json, .csv, .tsv, .tab and .parquet files, \
+                            the text ones also compressed (.gz, .zst, .bz2, .xz)";
 
 /// How documents are read.
 #[derive(Debug, Clone, clap::Args)]
@@ -52,9 +55,10 @@ pub struct InputArgs {
     pub text_fields: Vec<String>,
 
     /// Input format, when the file name does not tell (.jsonl/.json/.ndjson, .csv, .tsv,
-    /// a folder; gzip is detected by content). A folder's files are read by their extension:
-    /// .txt files one document each, the others as their format; other files are named in a
-    /// warning and not read.
+    /// a folder, .parquet; gzip, zstd, bzip2 and xz are detected by content). A folder's files
+    /// are read by their extension: .txt files one document each, the others as their format
+    /// (a folder of .parquet shards is read as Parquet); other files are named in a warning and
+    /// not read.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -206,6 +210,7 @@ impl InputArgs {
                 InputFormat::Csv => input::Format::Csv,
                 InputFormat::Tsv => input::Format::Tsv,
                 InputFormat::Txt => input::Format::TextDir,
+                InputFormat::Parquet => input::Format::Parquet,
             }),
             max_record_size: self.max_record_size,
             ..InputConfig::default()
@@ -508,8 +513,8 @@ pub fn settings(
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Report format: text, json, jsonl, csv or html (one self-contained page: texts side by
-    /// side with their differences marked) [default: from the --output extension, else text
+    /// Report format: text, json, jsonl, csv, html (one self-contained page: texts side by
+    /// side with their differences marked) or parquet (the csv columns, typed) [default: from the --output extension, else text
     /// on a terminal and csv in a pipe].
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<report::Format>,
@@ -534,13 +539,19 @@ impl OutputArgs {
     /// on a terminal and CSV elsewhere.
     pub fn format(&self) -> anyhow::Result<report::Format> {
         if let Some(f) = self.format {
-            return Ok(f);
+            return f.supported().map_err(anyhow::Error::msg);
         }
         if let Some(path) = &self.output {
             if let Some(ext) = path.extension() {
-                return report::Format::from_extension(&path.to_string_lossy()).ok_or_else(|| {
-                    unknown_extension(path, ext, ".txt, .json, .jsonl, .ndjson, .csv, .html, .htm")
-                });
+                let format =
+                    report::Format::from_extension(&path.to_string_lossy()).ok_or_else(|| {
+                        unknown_extension(
+                            path,
+                            ext,
+                            ".txt, .json, .jsonl, .ndjson, .csv, .html, .htm, .parquet",
+                        )
+                    })?;
+                return format.supported().map_err(anyhow::Error::msg);
             }
         }
         if self.output.is_none() && super::output::stdout_is_terminal() {

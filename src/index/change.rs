@@ -250,7 +250,7 @@ impl Change {
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
             // CSV keeps the contract; the page shows the clusters the run touched.
-            Format::Csv | Format::Html => format.write(&self.to_report(), out),
+            Format::Csv | Format::Html | Format::Parquet => format.write(&self.to_report(), out),
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
                 out.write_all(b"\n")

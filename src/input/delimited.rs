@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use csv::{ByteRecord, ReaderBuilder};
 use serde_json::Value;
 
-use super::source::{read_error, Stream, BUFFER_SIZE};
+use super::source::{read_error, Compression, Stream, BUFFER_SIZE};
 use super::{field, Fields};
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
@@ -263,7 +263,7 @@ fn has_line_break(word: u64) -> bool {
 pub(crate) struct DelimitedReader {
     rdr: csv::Reader<LineBreaks<Box<dyn Read + Send>>>,
     source: String,
-    gzip: bool,
+    compression: Compression,
     /// The header's column names (lossily decoded, byte-order mark removed).
     header: Vec<String>,
     id_column: Option<usize>,
@@ -321,7 +321,7 @@ impl DelimitedReader {
                     return Err(quote_error(&source, problem));
                 }
                 let line = rdr.get_mut().line_at(0);
-                return Err(csv_fatal(&source, line, stream.gzip, &e));
+                return Err(csv_fatal(&source, line, stream.compression, &e));
             }
         };
         let header_line = rdr.get_mut().line_at(header_at);
@@ -386,7 +386,7 @@ impl DelimitedReader {
             header,
             rdr,
             source,
-            gzip: stream.gzip,
+            compression: stream.compression,
             record: ByteRecord::new(),
             done: empty,
             last_error_at: None,
@@ -491,9 +491,9 @@ fn quote_error(source: &str, problem: QuoteProblem) -> Error {
 }
 
 /// The whole-input error for a csv error that stops reading.
-fn csv_fatal(source: &str, line: u64, gzip: bool, err: &csv::Error) -> Error {
+fn csv_fatal(source: &str, line: u64, compression: Compression, err: &csv::Error) -> Error {
     match err.kind() {
-        csv::ErrorKind::Io(io) => read_error(source, line, gzip, io),
+        csv::ErrorKind::Io(io) => read_error(source, line, compression, io),
         _ => Error::Input {
             location: Location::line(source, line),
             message: err.to_string(),
@@ -532,7 +532,7 @@ impl Iterator for DelimitedReader {
                 let line = self.rdr.get_mut().line_at(at);
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) || self.last_error_at == Some(at) {
                     self.done = true;
-                    return Some(Err(csv_fatal(&self.source, line, self.gzip, &e)));
+                    return Some(Err(csv_fatal(&self.source, line, self.compression, &e)));
                 }
                 self.last_error_at = Some(at);
                 Some(Err(Error::Record {

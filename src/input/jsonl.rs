@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use serde_json::{Map, Value};
 
 use super::field::{self, type_name};
-use super::source::{read_error, BUFFER_SIZE};
+use super::source::{read_error, Compression, BUFFER_SIZE};
 use super::Fields;
 use crate::document::Document;
 use crate::error::{Error, Location, RecordError, Result};
@@ -26,7 +26,7 @@ pub(crate) struct JsonlReader {
     input: BufReader<Box<dyn Read + Send>>,
     source: String,
     fields: Fields,
-    gzip: bool,
+    compression: Compression,
     buf: Vec<u8>,
     /// The number of the last line read (1-based).
     line: u64,
@@ -124,7 +124,7 @@ fn memchr(bytes: &[u8]) -> Option<usize> {
 impl JsonlReader {
     pub(crate) fn new(
         bytes: Box<dyn Read + Send>,
-        gzip: bool,
+        compression: Compression,
         source: String,
         fields: Fields,
     ) -> JsonlReader {
@@ -132,7 +132,7 @@ impl JsonlReader {
             input: BufReader::with_capacity(BUFFER_SIZE, bytes),
             source,
             fields,
-            gzip,
+            compression,
             buf: Vec::with_capacity(64 * 1024),
             line: 0,
             skipping: false,
@@ -158,7 +158,12 @@ impl Iterator for JsonlReader {
                     Ok(false) => self.done = true,
                     Err(e) => {
                         self.done = true;
-                        return Some(Err(read_error(&self.source, self.line, self.gzip, &e)));
+                        return Some(Err(read_error(
+                            &self.source,
+                            self.line,
+                            self.compression,
+                            &e,
+                        )));
                     }
                 }
                 continue;
@@ -202,7 +207,12 @@ impl Iterator for JsonlReader {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(read_error(&self.source, self.line + 1, self.gzip, &e)));
+                    return Some(Err(read_error(
+                        &self.source,
+                        self.line + 1,
+                        self.compression,
+                        &e,
+                    )));
                 }
             }
         }

@@ -20,6 +20,12 @@
 //! - **Folder** (a directory): every file under it, sorted by relative path, read by its
 //!   extension: a `.txt` file is one document, a file of one of the formats above is read as
 //!   that format; other files are skipped and listed by [`Reader::ignored_files`].
+//! - **Parquet** (`.parquet`, or a folder of `.parquet` shards and no other readable files,
+//!   read in name order): fields are columns, dotted paths reach into struct columns; read a
+//!   row group at a time.
+//!
+//! JSON Lines, CSV and TSV may be compressed with gzip, zstd, bzip2 or xz, told by their first
+//! bytes.
 //!
 //! Ids: the id field's value when it is a string or a number; when it is absent (or null, or an
 //! empty CSV cell) the document's line number, which is unique within the input (in a folder,
@@ -30,6 +36,8 @@ mod delimited;
 mod field;
 mod format;
 mod jsonl;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod source;
 mod textdir;
 
@@ -153,6 +161,45 @@ enum Inner {
     Jsonl(jsonl::CheckedJsonl),
     Delimited(delimited::DelimitedReader),
     TextDir(textdir::TextDirReader),
+    #[cfg(feature = "parquet")]
+    Parquet(parquet::ParquetReader),
+}
+
+/// The columns of a Parquet input, as Arrow describes them.
+#[cfg(feature = "parquet")]
+pub type ParquetSchema = arrow_schema::SchemaRef;
+
+/// The columns of a Parquet input: none can be read in a build without the `parquet` feature,
+/// so there is no value of this type.
+#[cfg(not(feature = "parquet"))]
+#[derive(Debug, Clone)]
+pub enum ParquetSchema {}
+
+/// What a build without the `parquet` cargo feature says when asked to read or write Parquet.
+pub const NO_PARQUET: &str = "this build of mukarrar has no Parquet support (the `parquet` \
+     cargo feature, on by default, was left out): build it with `--features parquet` (`cargo \
+     install --path . --features parquet`), or give the data as JSON Lines or CSV";
+
+/// Opens a Parquet file, or a folder of Parquet shards.
+#[cfg(feature = "parquet")]
+fn open_parquet(path: &str, folder: bool, fields: Fields, counter: ByteCounter) -> Result<Reader> {
+    let (reader, total) = parquet::ParquetReader::new(path, folder, fields, counter.clone())?;
+    Ok(Reader {
+        inner: Inner::Parquet(reader),
+        source: path.to_string(),
+        format: Format::Parquet,
+        counter,
+        total: Some(total),
+    })
+}
+
+/// A build without the `parquet` feature reads no Parquet: an error naming the input.
+#[cfg(not(feature = "parquet"))]
+fn open_parquet(path: &str, _: bool, _: Fields, _: ByteCounter) -> Result<Reader> {
+    Err(Error::Input {
+        location: Location::file(path),
+        message: NO_PARQUET.into(),
+    })
 }
 
 impl Reader {
@@ -180,6 +227,16 @@ impl Reader {
         self.total
     }
 
+    /// The columns of a Parquet input (of its first file), before anything is read; `None`
+    /// for other formats.
+    pub fn parquet_schema(&self) -> Option<ParquetSchema> {
+        match &self.inner {
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.schema(),
+            _ => None,
+        }
+    }
+
     /// A handle on the byte count that another thread can poll while this reader is iterated.
     pub fn byte_counter(&self) -> ByteCounter {
         self.counter.clone()
@@ -191,6 +248,8 @@ impl Reader {
     pub fn ignored_files(&self) -> &[String] {
         match &self.inner {
             Inner::TextDir(r) => r.ignored(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.ignored(),
             _ => &[],
         }
     }
@@ -199,6 +258,8 @@ impl Reader {
     pub fn folder_files(&self) -> Option<usize> {
         match &self.inner {
             Inner::TextDir(r) => Some(r.files()),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.files(),
             _ => None,
         }
     }
@@ -223,6 +284,8 @@ impl Iterator for Reader {
             Inner::Jsonl(r) => r.next(),
             Inner::Delimited(r) => r.next(),
             Inner::TextDir(r) => r.next(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.next(),
         }
     }
 }
@@ -245,6 +308,14 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
     let counter = ByteCounter::default();
     if path == "-" {
         let format = config.format.unwrap_or(Format::Jsonl);
+        if format == Format::Parquet {
+            return Err(Error::Input {
+                location: Location::file(path),
+                message: "standard input cannot be read as Parquet (a Parquet file is read \
+                          from its end): give the file's name"
+                    .into(),
+            });
+        }
         if format == Format::TextDir {
             return Err(Error::Input {
                 location: Location::file(path),
@@ -259,11 +330,14 @@ pub fn open(path: &str, config: &InputConfig) -> Result<Reader> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let format = config.format.unwrap_or_else(|| {
         if meta.is_dir() {
-            Format::TextDir
+            Format::detect(path)
         } else {
             Format::from_file_name(path).unwrap_or(Format::Jsonl)
         }
     });
+    if format == Format::Parquet {
+        return open_parquet(path, meta.is_dir(), fields, counter);
+    }
     match (meta.is_dir(), format) {
         (true, Format::TextDir) => {
             let (reader, total) = textdir::TextDirReader::new(path, fields, counter.clone())?;
@@ -310,10 +384,10 @@ pub fn from_reader<R: Read + Send + 'static>(
     config: &InputConfig,
 ) -> Result<Reader> {
     let fields = Fields::new(config)?;
-    if format == Format::TextDir {
-        return Err(Error::Config(
-            "the txt format reads a folder, not a stream".into(),
-        ));
+    if matches!(format, Format::TextDir | Format::Parquet) {
+        return Err(Error::Config(format!(
+            "the {format} format reads files, not a stream"
+        )));
     }
     let counter = ByteCounter::default();
     let stream = source::stream(reader, counter.clone()).map_err(|e| Error::io(source, e))?;
@@ -332,7 +406,7 @@ fn from_stream(
     let inner = match format {
         Format::Jsonl => Inner::Jsonl(jsonl::CheckedJsonl::new(jsonl::JsonlReader::new(
             stream.bytes,
-            stream.gzip,
+            stream.compression,
             source.clone(),
             fields,
         ))),
@@ -350,10 +424,10 @@ fn from_stream(
             false,
             fields,
         )?),
-        Format::TextDir => {
-            return Err(Error::Config(
-                "the txt format reads a folder, not a stream".into(),
-            ))
+        Format::TextDir | Format::Parquet => {
+            return Err(Error::Config(format!(
+                "the {format} format reads files, not a stream"
+            )))
         }
     };
     Ok(Reader {

@@ -201,6 +201,12 @@ impl TextDirReader {
             location: Location::file(&source),
             kind: RecordError::Unreadable(e.to_string()),
         };
+        if format == Format::Parquet {
+            // Read from its footer, by columns: not a stream.
+            let mut fields = self.fields.clone();
+            fields.line_id_prefix = Some(entry.relative.clone());
+            return super::open_parquet(&source, false, fields, self.counter.clone());
+        }
         let file = fs::File::open(&entry.path).map_err(unreadable)?;
         let stream = super::source::stream(file, self.counter.clone()).map_err(unreadable)?;
         let mut fields = self.fields.clone();

@@ -5,6 +5,8 @@
 
 mod csv;
 pub mod html;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub(crate) mod text;
 
 pub use text::printable;
@@ -151,16 +153,19 @@ pub enum Format {
     Csv,
     /// One self-contained web page: clusters side by side with their differences marked.
     Html,
+    /// The CSV's rows and columns, typed, in a Parquet file.
+    Parquet,
 }
 
 impl Format {
     /// Every format, as listed in `--help`.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Text,
         Format::Json,
         Format::Jsonl,
         Format::Csv,
         Format::Html,
+        Format::Parquet,
     ];
 
     /// The name used on the command line.
@@ -171,7 +176,18 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
             Format::Html => "html",
+            Format::Parquet => "parquet",
         }
+    }
+
+    /// Whether this build can write the format: every format but Parquet in a build without
+    /// the `parquet` feature. The error says how to get it, so a command can refuse the format
+    /// before it reads anything.
+    pub fn supported(self) -> Result<Format, String> {
+        if self == Format::Parquet && !cfg!(feature = "parquet") {
+            return Err(crate::input::NO_PARQUET.to_string());
+        }
+        Ok(self)
     }
 
     /// True when the format shows whole texts, so the run must keep them
@@ -189,6 +205,7 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "csv" => Some(Format::Csv),
             "html" | "htm" => Some(Format::Html),
+            "parquet" => Some(Format::Parquet),
             _ => None,
         }
     }
@@ -210,6 +227,10 @@ impl Format {
             }
             Format::Csv => csv::write(report, out),
             Format::Html => html::write(report, &html::HtmlOptions::default(), out),
+            #[cfg(feature = "parquet")]
+            Format::Parquet => parquet::write(report, out),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => Err(io::Error::other(crate::input::NO_PARQUET)),
         }
     }
 }
@@ -227,7 +248,7 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.name() == s)
             .ok_or_else(|| {
-                format!("unknown format `{s}` (expected text, json, jsonl, csv or html)")
+                format!("unknown format `{s}` (expected text, json, jsonl, csv, html or parquet)")
             })
     }
 }

@@ -841,7 +841,7 @@ fn an_output_extension_of_no_format_is_an_error() {
     let headlines = sample("headlines.jsonl");
     let err = support::fails(&["cluster", s(&headlines), "-o", s(&out)]);
     assert!(
-        err.contains("`.xlsx` is not the extension of an output format (known: .txt, .json, .jsonl, .ndjson, .csv, .html, .htm); give --format"),
+        err.contains("`.xlsx` is not the extension of an output format (known: .txt, .json, .jsonl, .ndjson, .csv, .html, .htm, .parquet); give --format"),
         "{err}"
     );
     assert!(!out.exists());

@@ -12,6 +12,7 @@ mod cli;
 mod completions;
 mod filter;
 mod filter_cli;
+mod formats;
 mod hostile;
 mod index;
 mod index_crash;

@@ -9,7 +9,10 @@ use anyhow::Context;
 use mukarrar::filter::{self, End, FilterOptions, FilterStats, Outputs, WindowLimit};
 use mukarrar::index::{Access, Index};
 use mukarrar::input;
+use mukarrar::input::ParquetSchema;
 use mukarrar::pipeline::Input;
+#[cfg(feature = "parquet")]
+use mukarrar::report::parquet::{output_schema, ParquetRows};
 
 use crate::cli::args::{inputs_or_stdin, InputArgs, SettingsArgs, Watch};
 use crate::cli::paths::Protected;
@@ -69,6 +72,19 @@ pub struct Args {
     #[arg(long, conflicts_with = "duplicates", help_heading = "Output")]
     pub annotate: bool,
 
+    /// How documents are written: `jsonl` (each record as a JSON line, as described above)
+    /// or `parquet`, for Parquet input: a Parquet file with the input's columns, and the
+    /// annotation columns in --duplicates and with --annotate (stdout must then be a file or
+    /// a pipe).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "jsonl",
+        help_heading = "Output"
+    )]
+    pub format: OutputFormat,
+
     /// Check each document against the last N documents [default: 100000 when no
     /// --window-days is given; a peak of about 270 MB with the default settings].
     #[arg(long, value_name = "N", help_heading = "Window",
@@ -116,12 +132,125 @@ pub struct Args {
     pub settings: SettingsArgs,
 }
 
-/// Opens every input keeping each record's original form (and the date field).
-fn open_inputs(args: &Args, paths: &[String], bars: &Bars) -> anyhow::Result<(Vec<Input>, Watch)> {
+/// How `filter` writes documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// A Parquet file with the input's columns (Parquet input only).
+    Parquet,
+}
+
+/// Where documents go: JSON lines, or the rows of a Parquet file finished at the end.
+enum Sink<W: Write + Send> {
+    Lines(BufWriter<W>),
+    #[cfg(feature = "parquet")]
+    Parquet(Box<ParquetRows<BufWriter<W>>>),
+}
+
+impl<W: Write + Send> Sink<W> {
+    fn new(out: W, schema: Option<&ParquetSchema>, annotated: bool) -> anyhow::Result<Sink<W>> {
+        let out = BufWriter::with_capacity(1 << 16, out);
+        Ok(match schema {
+            None => Sink::Lines(out),
+            #[cfg(feature = "parquet")]
+            Some(schema) => {
+                let schema = output_schema(schema, annotated).map_err(anyhow::Error::msg)?;
+                Sink::Parquet(Box::new(ParquetRows::new(out, schema)?))
+            }
+            #[cfg(not(feature = "parquet"))]
+            Some(schema) => {
+                let _ = annotated;
+                match *schema {}
+            }
+        })
+    }
+
+    /// Writes what is buffered (for Parquet, the last row group and the footer).
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Lines(mut w) => w.flush(),
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(p) => p.finish()?.flush(),
+        }
+    }
+}
+
+impl<W: Write + Send> Write for Sink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Lines(w) => w.write(buf),
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(p) => p.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Lines(w) => w.flush(),
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(p) => p.flush(),
+        }
+    }
+}
+
+/// For `--format parquet`: the columns every input shares (all must be Parquet, with the same
+/// columns), checked before anything is written.
+fn parquet_schema(
+    args: &Args,
+    paths: &[String],
+    schemas: &[Option<ParquetSchema>],
+) -> anyhow::Result<Option<ParquetSchema>> {
+    if args.format != OutputFormat::Parquet {
+        return Ok(None);
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        let _ = (paths, schemas);
+        anyhow::bail!("--format parquet: {}", input::NO_PARQUET)
+    }
+    #[cfg(feature = "parquet")]
+    {
+        let mut first: Option<&ParquetSchema> = None;
+        for (path, schema) in paths.iter().zip(schemas) {
+            let Some(schema) = schema else {
+                anyhow::bail!(
+                    "--format parquet writes the input's columns back, so it needs Parquet input, \
+                     and {path} is not Parquet"
+                );
+            };
+            match first {
+                None => first = Some(schema),
+                Some(f) if f.fields() != schema.fields() => anyhow::bail!(
+                    "--format parquet writes one file of one schema, and {path} has other columns \
+                     than {}",
+                    paths[0]
+                ),
+                Some(_) => {}
+            }
+        }
+        if crate::cli::output::stdout_is_terminal() {
+            anyhow::bail!(
+                "--format parquet writes a binary file to standard output: redirect it to a file \
+                 (`> kept.parquet`) or a pipe"
+            );
+        }
+        Ok(first.cloned())
+    }
+}
+
+/// Opens every input keeping each record's original form (and the date field); with each, its
+/// Parquet columns when it is Parquet.
+fn open_inputs(
+    args: &Args,
+    paths: &[String],
+    bars: &Bars,
+) -> anyhow::Result<(Vec<Input>, Watch, Vec<Option<ParquetSchema>>)> {
     let mut cfg = args.input.config();
     cfg.keep_raw = true;
     cfg.keep_fields = args.date_field.iter().cloned().collect();
     let (readers, watch) = args.input.open_readers(paths, &cfg, bars)?;
+    let schemas = readers.iter().map(|r| r.parquet_schema()).collect();
     let inputs = paths
         .iter()
         .zip(readers)
@@ -146,7 +275,7 @@ fn open_inputs(args: &Args, paths: &[String], bars: &Bars) -> anyhow::Result<(Ve
             }
         })
         .collect();
-    Ok((inputs, watch))
+    Ok((inputs, watch, schemas))
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
@@ -192,17 +321,18 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         batch_size: args.batch_size as usize,
     };
     let bars = Bars::new(global.quiet);
-    let (inputs, watch) = open_inputs(args, &paths, &bars)?;
+    let (inputs, watch, schemas) = open_inputs(args, &paths, &bars)?;
+    let schema = parquet_schema(args, &paths, &schemas)?;
     let mut duplicates = match &args.duplicates {
-        Some(path) => Some(BufWriter::with_capacity(
-            1 << 16,
+        Some(path) => Some(Sink::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
+            schema.as_ref(),
+            true,
+        )?),
         None => None,
     };
     let crate::cli::cleanup::Flags { stop, signal } = crate::cli::cleanup::graceful();
-    let stdout = io::stdout();
-    let mut kept = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut kept = Sink::new(io::stdout(), schema.as_ref(), args.annotate)?;
     let outputs = Outputs {
         kept: &mut kept,
         duplicates: duplicates.as_mut().map(|d| d as &mut dyn Write),
@@ -220,6 +350,13 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         &stop,
         &bars,
     )?;
+    if let (Some(d), Some(path)) = (duplicates, &args.duplicates) {
+        d.finish()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if stats.end != End::OutputClosed {
+        kept.finish().context("cannot write standard output")?;
+    }
     match stats.end {
         End::OutputClosed => Ok(Status::Ok),
         End::Input => {
