@@ -48,7 +48,7 @@ use crate::error::{Error, Location, RecordError, Result};
 pub(crate) const BATCH_ROWS: usize = 1024;
 
 /// Batches a row group may decode ahead of the one being read.
-const AHEAD: usize = 2;
+const AHEAD: usize = 1;
 
 /// The most threads that decode row groups at once.
 const MAX_DECODERS: usize = 8;
@@ -470,8 +470,7 @@ impl ParquetReader {
         jobs
     }
 
-    /// Hands row groups to the decoders until as many run as there are decoders, plus one
-    /// waiting, so that none is ever idle while the input lasts.
+    /// Hands row groups to the decoders until as many run as there are decoders.
     fn dispatch(&mut self) {
         let jobs = match &self.jobs {
             Some(jobs) => jobs.clone(),
@@ -481,7 +480,7 @@ impl ParquetReader {
                 jobs
             }
         };
-        while self.running.len() <= self.decoders {
+        while self.running.len() < self.decoders {
             let Some((shard, group)) = self.groups.pop_front() else {
                 // No more work: the threads end once the queue is empty.
                 self.jobs = None;
@@ -514,7 +513,7 @@ impl ParquetReader {
     /// The next batch of documents, in the input's order; `None` at the end of the input.
     fn next_batch(&mut self) -> Option<Vec<Result<Document>>> {
         loop {
-            if self.running.len() <= self.decoders && !self.groups.is_empty() {
+            if self.running.len() < self.decoders && !self.groups.is_empty() {
                 self.dispatch();
             }
             let running = self.running.front()?;
