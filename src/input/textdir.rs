@@ -1,7 +1,7 @@
 //! The folder reader: every file under a folder is read by its extension.
 //!
 //! This is how scraped or exported articles often arrive: a `.txt` file is one document, and
-//! a file of records (`.jsonl`, `.csv`, `.tsv`, … and their `.gz` forms, as
+//! a file of records (`.jsonl`, `.csv`, `.tsv`, … and their compressed forms, `.parquet`, as
 //! [`Format::from_file_name`] knows them) is read as that format, each record a document.
 //! Other files are not read, and are listed ([`TextDirReader::ignored`]) so that the caller
 //! can say so. The folder is listed once, up front, and sorted by relative path (byte order),
