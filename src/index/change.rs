@@ -335,20 +335,20 @@ impl Change {
 }
 
 /// A new document, signed.
-struct NewDoc {
-    id: String,
+pub(super) struct NewDoc {
+    pub(super) id: String,
     origin: String,
     chars: u64,
     preview: String,
     fields: Option<String>,
-    signature: Vec<u32>,
-    traits: Traits,
+    pub(super) signature: Vec<u32>,
+    pub(super) traits: Traits,
     words: Vec<u64>,
 }
 
 impl NewDoc {
     /// The document as verification sees it.
-    fn signed(&self) -> Signed<'_> {
+    pub(super) fn signed(&self) -> Signed<'_> {
         Signed {
             sig: &self.signature,
             traits: self.traits,
@@ -1236,7 +1236,7 @@ fn read_chunk(
 }
 
 /// Signs documents in parallel, keeping what the index stores.
-fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
+pub(super) fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
     let k = signer.num_perm();
     docs.into_par_iter()
         .map_init(Scratch::default, |scratch, (doc, origin)| {

@@ -9,6 +9,7 @@
 mod support;
 
 mod cli;
+mod compare;
 mod completions;
 mod filter;
 mod filter_cli;
