@@ -16,6 +16,7 @@ mod filter_cli;
 mod hostile;
 mod index;
 mod index_crash;
+mod index_top;
 mod input_readers;
 mod minhash_estimate;
 mod normalize_cases;
