@@ -8,8 +8,7 @@ use rayon::prelude::*;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::change::{sign, NewDoc};
-use super::schema;
+use super::change::{band_keys, read_rows, sign, stored_candidates, NewDoc};
 use super::store::{self, Row};
 use super::Index;
 use crate::error::Result;
@@ -254,46 +253,11 @@ impl Index {
         stats: &mut NearestStats,
     ) -> rusqlite::Result<Vec<Neighbour>> {
         let settings = &self.settings;
-        let params = settings.lsh;
-        let k = settings.minhash.num_perm;
-        let mut keys: Vec<(u32, u64, u32)> = queries
-            .par_iter()
-            .enumerate()
-            .filter(|(_, d)| !d.traits.is_empty())
-            .flat_map_iter(|(i, d)| {
-                (0..params.bands)
-                    .map(move |b| (b as u32, params.band_key(&d.signature, b), i as u32))
-            })
-            .collect();
-        keys.par_sort_unstable();
-        let mut lookup = self.conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
-        let mut pairs: Vec<(u32, u64)> = Vec::new();
-        let mut found: Vec<u64> = Vec::new();
-        let mut last = None;
-        for &(band, key, i) in &keys {
-            if last != Some((band, key)) {
-                found.clear();
-                let rows = lookup.query_map(params![band as i64, key as i64], |r| {
-                    r.get::<_, i64>(0).map(|p| p as u64)
-                })?;
-                for p in rows {
-                    found.push(p?);
-                }
-                last = Some((band, key));
-            }
-            pairs.extend(found.iter().map(|&p| (i, p)));
-        }
-        pairs.par_sort_unstable();
-        pairs.dedup();
+        let keys = band_keys(settings.lsh, queries);
+        let pairs = stored_candidates(&self.conn, &keys, |_| true)?;
         stats.candidates += pairs.len();
         let mut stored: HashMap<u64, Row> = HashMap::new();
-        for &(_, p) in &pairs {
-            if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(p) {
-                if let Some(row) = store::document(&self.conn, p, k)? {
-                    slot.insert(row);
-                }
-            }
-        }
+        read_rows(&self.conn, &pairs, settings.minhash.num_perm, &mut stored)?;
         // Pairs are sorted by query document: each one's candidates are one run.
         let runs: Vec<&[(u32, u64)]> = pairs.chunk_by(|x, y| x.0 == y.0).collect();
         let ranked: Vec<(u32, Vec<Candidate>)> = runs

@@ -304,18 +304,32 @@ fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
+/// The inputs of `add` or `query` (standard input when none is named; `example` shows how to
+/// name one), checked so that the report can overwrite neither them nor the index, and the
+/// report format.
+fn checked_paths(
+    db: &Path,
+    inputs: &[String],
+    output: &OutputArgs,
+    example: &str,
+) -> anyhow::Result<(Vec<String>, Format)> {
+    let paths = inputs_or_stdin(inputs, example)?;
+    Protected::default()
+        .index(db)
+        .inputs(&paths)
+        .check("-o", output.output.as_deref())?;
+    Ok((paths, output.format()?))
+}
+
 fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let paths = inputs_or_stdin(
+    let (paths, format) = checked_paths(
+        &args.db,
         &args.inputs,
+        &args.output,
         "zcat today.jsonl.gz | mukarrar index add news.db -",
     )?;
     let to = args.output.output.as_deref();
-    Protected::default()
-        .index(&args.db)
-        .inputs(&paths)
-        .check("-o", to)?;
-    let format = args.output.format()?;
     let mut index = Index::open(&args.db, Access::ReadWrite)?;
     check_settings(&index)?;
     // Before the first commit: a report that cannot be written stops the run here.
@@ -365,13 +379,13 @@ fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
         return nearest(args, top as usize, global);
     }
     let started = Instant::now();
-    let paths = inputs_or_stdin(&args.inputs, "mukarrar index query news.db today.jsonl")?;
+    let (paths, format) = checked_paths(
+        &args.db,
+        &args.inputs,
+        &args.output,
+        "mukarrar index query news.db today.jsonl",
+    )?;
     let to = args.output.output.as_deref();
-    Protected::default()
-        .index(&args.db)
-        .inputs(&paths)
-        .check("-o", to)?;
-    let format = args.output.format()?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     check_settings(&index)?;
     let out = Output::open(to)?;
@@ -400,16 +414,13 @@ fn nearest(args: &QueryArgs, top: usize, global: &Global) -> anyhow::Result<Stat
     if !(0.0..=1.0).contains(&min_similarity) {
         anyhow::bail!("--min-similarity {min_similarity} is out of range (0 to 1)");
     }
-    let paths = inputs_or_stdin(
+    let (paths, format) = checked_paths(
+        &args.db,
         &args.inputs,
+        &args.output,
         "mukarrar index query news.db draft.jsonl --top 5",
     )?;
     let to = args.output.output.as_deref();
-    Protected::default()
-        .index(&args.db)
-        .inputs(&paths)
-        .check("-o", to)?;
-    let format = args.output.format()?;
     if format == Format::Html {
         anyhow::bail!("--top writes text, json, jsonl or csv, not html: choose one with --format");
     }
