@@ -723,6 +723,13 @@ impl Comparison {
                 s.a, s.b, s.shared, s.union
             )?;
         }
+        if self.rule == Rule::Mixed {
+            writeln!(
+                out,
+                "note        a short text is shingled by its words and a long one by the rule's \
+                 shingles: no rule measures the similarities below"
+            )?;
+        }
         writeln!(
             out,
             "estimated   Jaccard {:.3} · containment {:.3}   (MinHash, {} slots)",
