@@ -185,3 +185,52 @@ fn fail_on_duplicates_exits_1_when_a_neighbour_is_a_duplicate() {
         "{err}"
     );
 }
+
+/// Every neighbour marked a duplicate is in the cluster that `index query` puts the document
+/// in, and similarities never rise down a document's list.
+#[test]
+fn duplicate_neighbours_agree_with_the_clusters_of_query() {
+    let dir = TempDir::new().unwrap();
+    let lines = corpus(600, 11);
+    let (stored, queries) = lines.split_at(450);
+    let db = dir.path().join("gen.db");
+    let (stored_path, query_path) = (dir.path().join("s.jsonl"), dir.path().join("q.jsonl"));
+    write_lines(&stored_path, stored);
+    write_lines(&query_path, queries);
+    run(&["index", "create", s(&db), "--normalize", "none"]);
+    run(&["index", "add", s(&db), s(&stored_path)]);
+    let mut cluster_of = std::collections::HashMap::new();
+    let report = run(&["index", "query", s(&db), s(&query_path), "--format", "csv"]);
+    for row in report.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        cluster_of.insert(f[1].to_string(), f[0].to_string());
+    }
+    let top = run(&[
+        "index",
+        "query",
+        s(&db),
+        s(&query_path),
+        "--top",
+        "4",
+        "--format",
+        "csv",
+    ]);
+    let mut duplicates = 0;
+    let mut last: Option<(String, f64)> = None;
+    for row in top.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let similarity: f64 = f[3].parse().unwrap();
+        if let Some((query, previous)) = &last {
+            if query == f[0] {
+                assert!(similarity <= *previous, "{top}");
+            }
+        }
+        last = Some((f[0].to_string(), similarity));
+        if f[4] == "true" {
+            duplicates += 1;
+            assert_eq!(cluster_of.get(f[0]), cluster_of.get(f[2]), "{row}");
+            assert!(cluster_of.contains_key(f[0]), "{row}");
+        }
+    }
+    assert!(duplicates >= 15, "{top}");
+}
