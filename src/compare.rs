@@ -471,56 +471,67 @@ pub fn explain(
     numbers: &Numbers,
 ) -> Decision {
     let duplicate = settings.linked(a, b);
-    let decided = |by: &str, reason: String, value: Option<f64>, threshold: Option<f64>| Decision {
-        duplicate,
-        by: by.to_string(),
-        reason,
-        value,
-        threshold,
+    // Each part of the rule says what it measured and what that implies.
+    let decided = |by: &str, reason: String, value: Option<f64>, threshold: Option<f64>| {
+        (by.to_string(), reason, value, threshold)
     };
-    let verdict = if duplicate { "reaches" } else { "is below" };
-    match (rule, words) {
-        (Rule::Empty, _) => decided(
-            "empty",
-            "a text empty after normalization is never a duplicate".into(),
-            None,
-            None,
-        ),
-        (Rule::Mixed, _) => decided(
-            "mixed",
-            format!(
-                "one text is short (fewer than {} words) and the other long: they are never \
-                 compared",
-                settings.short.words
+    let ((by, reason, value, threshold), implied) = match (rule, words) {
+        (Rule::Empty, _) => (
+            decided(
+                "empty",
+                "a text empty after normalization is never a duplicate".into(),
+                None,
+                None,
             ),
-            None,
-            None,
+            false,
         ),
-        (Rule::Short, _) if !numbers.passed => decided(
-            "short: numbers",
-            "both texts hold numbers, and not the same ones".into(),
-            None,
-            None,
+        (Rule::Mixed, _) => (
+            decided(
+                "mixed",
+                format!(
+                    "one text is short (fewer than {} words) and the other long: they are \
+                     never compared",
+                    settings.short.words
+                ),
+                None,
+                None,
+            ),
+            false,
+        ),
+        (Rule::Short, _) if !numbers.passed => (
+            decided(
+                "short: numbers",
+                "both texts hold numbers, and not the same ones".into(),
+                None,
+                None,
+            ),
+            false,
         ),
         (Rule::Short, Some(w)) => {
             let t = settings.short.threshold;
             if w.jaccard >= t {
-                decided(
-                    "short: word sets",
-                    format!("word-set Jaccard {:.3} reaches {t}", w.jaccard),
-                    Some(w.jaccard),
-                    Some(t),
+                (
+                    decided(
+                        "short: word sets",
+                        format!("word-set Jaccard {:.3} reaches {t}", w.jaccard),
+                        Some(w.jaccard),
+                        Some(t),
+                    ),
+                    true,
                 )
             } else if w.run_needed > 0 && w.longest_run >= w.run_needed {
-                decided(
-                    "short: shared run",
-                    format!(
-                        "a shared run of {} words reaches the {} needed (word-set Jaccard \
-                         {:.3} is below {t})",
-                        w.longest_run, w.run_needed, w.jaccard
+                (
+                    decided(
+                        "short: shared run",
+                        format!(
+                            "a shared run of {} words reaches the {} needed (word-set Jaccard \
+                             {:.3} is below {t})",
+                            w.longest_run, w.run_needed, w.jaccard
+                        ),
+                        Some(w.longest_run as f64),
+                        Some(w.run_needed as f64),
                     ),
-                    Some(w.longest_run as f64),
-                    Some(w.run_needed as f64),
+                    true,
                 )
             } else {
                 let run = if w.run_needed > 0 {
@@ -531,11 +542,14 @@ pub fn explain(
                 } else {
                     String::new()
                 };
-                decided(
-                    "short: word sets",
-                    format!("word-set Jaccard {:.3} is below {t}{run}", w.jaccard),
-                    Some(w.jaccard),
-                    Some(t),
+                (
+                    decided(
+                        "short: word sets",
+                        format!("word-set Jaccard {:.3} is below {t}{run}", w.jaccard),
+                        Some(w.jaccard),
+                        Some(t),
+                    ),
+                    false,
                 )
             }
         }
@@ -547,13 +561,35 @@ pub fn explain(
             } else {
                 "estimated"
             };
-            decided(
-                &format!("long: {}", settings.measure.name()),
-                format!("{how} {} {value:.3} {verdict} {t}", settings.measure.name()),
-                Some(value),
-                Some(t),
+            let verdict = if value >= t { "reaches" } else { "is below" };
+            (
+                decided(
+                    &format!("long: {}", settings.measure.name()),
+                    format!("{how} {} {value:.3} {verdict} {t}", settings.measure.name()),
+                    Some(value),
+                    Some(t),
+                ),
+                value >= t,
             )
         }
+    };
+    // The decision is the rule's: should a part of it that is not itemized here decide
+    // otherwise, the measurement is still shown, and the disagreement said.
+    let reason = if implied == duplicate {
+        reason
+    } else {
+        format!(
+            "{reason}; yet the rule finds the pair {}, by a part of it that compare does not \
+             itemize",
+            if duplicate { "duplicate" } else { "distinct" }
+        )
+    };
+    Decision {
+        duplicate,
+        by,
+        reason,
+        value,
+        threshold,
     }
 }
 
@@ -956,6 +992,41 @@ mod tests {
         let c = texts("كلمة كلمة", &long);
         assert_eq!(c.rule, Rule::Mixed);
         assert!(!c.decision.duplicate);
+    }
+
+    #[test]
+    fn a_decision_no_itemized_part_explains_is_said_to_be_the_rules() {
+        let settings = Settings::default();
+        let signer = Signer::new(&settings);
+        let text = "مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار بغزة";
+        let mut scratch = Scratch::default();
+        let mut sig = vec![0; signer.num_perm()];
+        let traits = signer.sign_into(text, &mut scratch, &mut sig);
+        let doc = Signed {
+            sig: &sig,
+            traits,
+            words: &scratch.words,
+            set: None,
+        };
+        assert_eq!(Rule::of(&settings, &traits, &traits), Rule::Short);
+        let numbers = Numbers {
+            applies: false,
+            both_hold_numbers: false,
+            same: true,
+            passed: true,
+        };
+        // A pair the rule links, explained as a part that never links: the decision stays the
+        // rule's, and the reason says that another part decided.
+        let d = explain(&settings, Rule::Mixed, &doc, &doc, None, &numbers);
+        assert!(d.duplicate);
+        assert!(
+            d.reason.ends_with(
+                "yet the rule finds the pair duplicate, by a part of it that \
+                 compare does not itemize"
+            ),
+            "{}",
+            d.reason
+        );
     }
 
     #[test]
