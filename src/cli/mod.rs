@@ -66,6 +66,7 @@ fn check_threads(threads: usize, cores: usize) -> anyhow::Result<()> {
 #[derive(Debug, Subcommand)]
 enum Command {
     Cluster(cmd::cluster::Args),
+    Compare(cmd::compare::Args),
     Eval(cmd::eval::Args),
     Filter(cmd::filter::Args),
     Index(cmd::index::Args),
@@ -83,6 +84,8 @@ pub enum Status {
     Ok,
     /// Duplicates were found and `--fail-on-duplicates` was given.
     DuplicatesFound,
+    /// `compare` found the pair distinct (exit 1, as `cmp` and `diff` for a difference).
+    Distinct,
     /// Stopped by a signal: exit with this status (130 for SIGINT, 143 for SIGTERM).
     Signal(u8),
 }
@@ -92,7 +95,7 @@ pub fn main() -> ExitCode {
     cleanup::install();
     match run(cli) {
         Ok(Status::Ok) => ExitCode::SUCCESS,
-        Ok(Status::DuplicatesFound) => ExitCode::from(1),
+        Ok(Status::DuplicatesFound | Status::Distinct) => ExitCode::from(1),
         Ok(Status::Signal(code)) => ExitCode::from(code),
         Err(err) => {
             if is_broken_pipe(&err) {
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
     let global = &cli.global;
     pool.install(|| match &cli.command {
         Command::Cluster(args) => cmd::cluster::run(args, global),
+        Command::Compare(args) => cmd::compare::run(args, global),
         Command::Eval(args) => cmd::eval::run(args, global),
         Command::Filter(args) => cmd::filter::run(args, global),
         Command::Index(args) => cmd::index::run(args, global),

@@ -335,20 +335,20 @@ impl Change {
 }
 
 /// A new document, signed.
-struct NewDoc {
-    id: String,
+pub(super) struct NewDoc {
+    pub(super) id: String,
     origin: String,
     chars: u64,
     preview: String,
     fields: Option<String>,
-    signature: Vec<u32>,
-    traits: Traits,
+    pub(super) signature: Vec<u32>,
+    pub(super) traits: Traits,
     words: Vec<u64>,
 }
 
 impl NewDoc {
     /// The document as verification sees it.
-    fn signed(&self) -> Signed<'_> {
+    pub(super) fn signed(&self) -> Signed<'_> {
         Signed {
             sig: &self.signature,
             traits: self.traits,
@@ -1236,7 +1236,7 @@ fn read_chunk(
 }
 
 /// Signs documents in parallel, keeping what the index stores.
-fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
+pub(super) fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
     let k = signer.num_perm();
     docs.into_par_iter()
         .map_init(Scratch::default, |scratch, (doc, origin)| {
@@ -1263,6 +1263,69 @@ fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewDoc> {
 
 /// A new document's band key: (band, key, document index).
 type BandKey = (u32, u64, u32);
+
+/// The band keys of the new documents that are not empty, as (band, key, document), sorted.
+pub(super) fn band_keys(params: crate::lsh::LshParams, new: &[NewDoc]) -> Vec<BandKey> {
+    let mut keys: Vec<BandKey> = new
+        .par_iter()
+        .enumerate()
+        .filter(|(_, d)| !d.traits.is_empty())
+        .flat_map_iter(|(i, d)| {
+            (0..params.bands).map(move |b| (b as u32, params.band_key(&d.signature, b), i as u32))
+        })
+        .collect();
+    keys.par_sort_unstable();
+    keys
+}
+
+/// The candidate pairs (document, stored position) of the sorted band `keys` of the documents
+/// that `wanted` admits, sorted and distinct: one lookup per distinct (band, key), in key order
+/// so that neighbouring lookups touch neighbouring pages.
+pub(super) fn stored_candidates(
+    conn: &Connection,
+    keys: &[BandKey],
+    wanted: impl Fn(u32) -> bool,
+) -> rusqlite::Result<Vec<(u32, u64)>> {
+    let mut lookup = conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
+    let mut pairs: Vec<(u32, u64)> = Vec::new();
+    let mut found: Vec<u64> = Vec::new();
+    let mut last: Option<(u32, u64)> = None;
+    for &(band, key, i) in keys {
+        if last != Some((band, key)) {
+            found.clear();
+            let rows = lookup.query_map(params![band as i64, key as i64], |r| {
+                r.get::<_, i64>(0).map(|p| p as u64)
+            })?;
+            for p in rows {
+                found.push(p?);
+            }
+            last = Some((band, key));
+        }
+        if wanted(i) {
+            pairs.extend(found.iter().map(|&p| (i, p)));
+        }
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Ok(pairs)
+}
+
+/// Reads the stored documents of `pairs` that `stored` does not hold yet into it, once each.
+pub(super) fn read_rows(
+    conn: &Connection,
+    pairs: &[(u32, u64)],
+    k: usize,
+    stored: &mut HashMap<u64, Row>,
+) -> rusqlite::Result<()> {
+    for &(_, p) in pairs {
+        if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(p) {
+            if let Some(row) = store::document(conn, p, k)? {
+                slot.insert(row);
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Finds the clusters the new documents form or join. New document `i` would take position
 /// `first_pos + i`. Also returns the new documents' band keys as (band, key, document),
@@ -1324,47 +1387,11 @@ fn plan(
     }
     let is_known = |i: u32| known.binary_search_by_key(&i, |&(d, _)| d).is_ok();
 
-    // Candidates among the indexed documents: one lookup per distinct (band, key), in key
-    // order so that neighbouring lookups touch neighbouring pages.
-    let mut keys: Vec<BandKey> = new
-        .par_iter()
-        .enumerate()
-        .filter(|(_, d)| !d.traits.is_empty())
-        .flat_map_iter(|(i, d)| {
-            (0..params.bands).map(move |b| (b as u32, params.band_key(&d.signature, b), i as u32))
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let mut lookup = conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
-    let mut pairs: Vec<(u32, u64)> = Vec::new();
-    let mut found: Vec<u64> = Vec::new();
-    let mut last: Option<(u32, u64)> = None;
-    for &(band, key, i) in &keys {
-        if last != Some((band, key)) {
-            found.clear();
-            let rows = lookup.query_map(params![band as i64, key as i64], |r| {
-                r.get::<_, i64>(0).map(|p| p as u64)
-            })?;
-            for p in rows {
-                found.push(p?);
-            }
-            last = Some((band, key));
-        }
-        if copies[i as usize] == i && !is_known(i) {
-            pairs.extend(found.iter().map(|&p| (i, p)));
-        }
-    }
-    pairs.par_sort_unstable();
-    pairs.dedup();
+    // Candidates among the indexed documents.
+    let keys = band_keys(params, new);
+    let pairs = stored_candidates(conn, &keys, |i| copies[i as usize] == i && !is_known(i))?;
     let mut verified = pairs.len();
-
-    for &(_, p) in &pairs {
-        if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(p) {
-            if let Some(row) = store::document(conn, p, k)? {
-                slot.insert(row);
-            }
-        }
-    }
+    read_rows(conn, &pairs, k, &mut stored)?;
     let kept: Vec<(u32, u64)> = pairs
         .into_par_iter()
         .filter(|&(i, p)| {

@@ -26,6 +26,7 @@
 //! leaves the index as of its last commit.
 
 mod change;
+mod nearest;
 mod remove;
 mod schema;
 mod store;
@@ -38,6 +39,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use change::{
     AddOptions, Change, ChangeKind, ChangeStats, ChangedCluster, ChangedMember, Commit, OnDuplicate,
 };
+pub use nearest::{NearestOptions, NearestStats, Neighbour, StoredDocument};
 pub use remove::Removal;
 pub use schema::{FORMAT_VERSION, OLDEST_SUPPORTED};
 pub use store::IndexStats;

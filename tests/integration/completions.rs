@@ -3,8 +3,9 @@
 
 use crate::support::{fails, run};
 
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "cluster",
+    "compare",
     "eval",
     "filter",
     "index",
@@ -83,7 +84,7 @@ fn a_command_has_its_own_man_page() {
 fn a_man_page_for_no_such_command_is_refused_with_the_commands() {
     let err = fails(&["man", "clustre"]);
     assert!(err.contains("no command `clustre`"), "{err}");
-    assert!(err.contains("cluster, eval"), "{err}");
+    assert!(err.contains("cluster, compare, eval"), "{err}");
     let err = fails(&["man", "cluster", "x"]);
     assert!(
         err.contains("no command `cluster x`: `mukarrar cluster` has no commands"),

@@ -9,6 +9,7 @@
 mod support;
 
 mod cli;
+mod compare;
 mod completions;
 mod filter;
 mod filter_cli;
@@ -16,6 +17,7 @@ mod formats;
 mod hostile;
 mod index;
 mod index_crash;
+mod index_top;
 mod input_readers;
 mod minhash_estimate;
 mod normalize_cases;

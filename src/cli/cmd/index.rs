@@ -7,9 +7,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args as _, FromArgMatches, Subcommand};
-use mukarrar::index::{Access, AddOptions, Change, ChangeStats, Index, OnDuplicate};
+use mukarrar::index::{
+    Access, AddOptions, Change, ChangeStats, Index, NearestOptions, Neighbour, OnDuplicate,
+};
 use mukarrar::lsh::LshParams;
 use mukarrar::pipeline::Settings;
+use mukarrar::report::{self, Format};
 use serde::Serialize;
 
 use crate::cli::args::{
@@ -119,15 +122,28 @@ pub struct AddArgs {
     pub output: OutputArgs,
 }
 
-/// Report what adding documents would do, without changing the index.
+/// Report what adding documents would do, without changing the index; or, with --top, the
+/// stored documents most similar to each document.
 ///
 /// The same report as `add`, from the index as of one commit (a concurrent `add` does not
 /// mix into it); the file is opened read-only. Documents whose id is already indexed are
 /// skipped and counted.
+///
+/// With --top K ("have we run this already?"), for each input document the K stored documents
+/// most similar to it, best first (equal similarities: the one added first), one row per
+/// (query, neighbour): `query_id,rank,id,similarity,duplicate,cluster_id` in CSV, objects with
+/// the neighbour's first words too in JSON and JSON Lines, a list per document in text.
+/// `duplicate` says whether the index's rule makes the two duplicates. The neighbours are
+/// ranked among the candidates the index's LSH bands find, as `add` finds them: documents far
+/// below the threshold are rarely candidates, so a document may have fewer than K neighbours
+/// while less similar stored documents exist. A stored document with the input document's own
+/// id is left out (it is the document itself); ids already indexed are not skipped.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   mukarrar index query news.db today.jsonl
-  mukarrar index query news.db today.jsonl --format csv -o matches.csv --include-singletons")]
+  mukarrar index query news.db today.jsonl --format csv -o matches.csv --include-singletons
+  mukarrar index query news.db draft.jsonl --top 5
+  mukarrar index query news.db today.jsonl --top 3 --min-similarity 0.5 --format jsonl")]
 pub struct QueryArgs {
     /// The index file.
     #[arg(value_name = "DB")]
@@ -136,6 +152,22 @@ pub struct QueryArgs {
     /// not a terminal].
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
+    /// List for each input document the K most similar stored documents (among the LSH
+    /// candidates) instead of the clusters it would join; --fail-on-duplicates then exits
+    /// with status 1 when a neighbour is a duplicate.
+    #[arg(long, value_name = "K", value_parser = crate::cli::args::at_least_one,
+          allow_negative_numbers = true, conflicts_with = "include_singletons")]
+    pub top: Option<u64>,
+    /// With --top: leave out neighbours less similar than S (0 to 1) [default: every
+    /// candidate the rule can compare, that is a similarity above 0; a short text and a long
+    /// one, or two short texts with different numbers, are never compared].
+    #[arg(
+        long,
+        value_name = "S",
+        requires = "top",
+        allow_negative_numbers = true
+    )]
+    pub min_similarity: Option<f64>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -272,18 +304,32 @@ fn create(args: &CreateArgs, global: &Global) -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
+/// The inputs of `add` or `query` (standard input when none is named; `example` shows how to
+/// name one), checked so that the report can overwrite neither them nor the index, and the
+/// report format.
+fn checked_paths(
+    db: &Path,
+    inputs: &[String],
+    output: &OutputArgs,
+    example: &str,
+) -> anyhow::Result<(Vec<String>, Format)> {
+    let paths = inputs_or_stdin(inputs, example)?;
+    Protected::default()
+        .index(db)
+        .inputs(&paths)
+        .check("-o", output.output.as_deref())?;
+    Ok((paths, output.format()?))
+}
+
 fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let paths = inputs_or_stdin(
+    let (paths, format) = checked_paths(
+        &args.db,
         &args.inputs,
+        &args.output,
         "zcat today.jsonl.gz | mukarrar index add news.db -",
     )?;
     let to = args.output.output.as_deref();
-    Protected::default()
-        .index(&args.db)
-        .inputs(&paths)
-        .check("-o", to)?;
-    let format = args.output.format()?;
     let mut index = Index::open(&args.db, Access::ReadWrite)?;
     check_settings(&index)?;
     // Before the first commit: a report that cannot be written stops the run here.
@@ -329,14 +375,17 @@ fn add(args: &AddArgs, global: &Global) -> anyhow::Result<Status> {
 }
 
 fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
+    if let Some(top) = args.top {
+        return nearest(args, top as usize, global);
+    }
     let started = Instant::now();
-    let paths = inputs_or_stdin(&args.inputs, "mukarrar index query news.db today.jsonl")?;
+    let (paths, format) = checked_paths(
+        &args.db,
+        &args.inputs,
+        &args.output,
+        "mukarrar index query news.db today.jsonl",
+    )?;
     let to = args.output.output.as_deref();
-    Protected::default()
-        .index(&args.db)
-        .inputs(&paths)
-        .check("-o", to)?;
-    let format = args.output.format()?;
     let index = Index::open(&args.db, Access::ReadOnly)?;
     check_settings(&index)?;
     let out = Output::open(to)?;
@@ -355,6 +404,194 @@ fn query(args: &QueryArgs, global: &Global) -> anyhow::Result<Status> {
     )?;
     out.write(|w| change.write(format, w))?;
     finish(&change, &args.output, &bars, started)
+}
+
+/// `index query --top`: the nearest stored documents of each input document, written as
+/// each chunk of input is ranked.
+fn nearest(args: &QueryArgs, top: usize, global: &Global) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let min_similarity = args.min_similarity.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&min_similarity) {
+        anyhow::bail!("--min-similarity {min_similarity} is out of range (0 to 1)");
+    }
+    let (paths, format) = checked_paths(
+        &args.db,
+        &args.inputs,
+        &args.output,
+        "mukarrar index query news.db draft.jsonl --top 5",
+    )?;
+    let to = args.output.output.as_deref();
+    if format == Format::Html {
+        anyhow::bail!("--top writes text, json, jsonl or csv, not html: choose one with --format");
+    }
+    let index = Index::open(&args.db, Access::ReadOnly)?;
+    check_settings(&index)?;
+    let out = Output::open(to)?;
+    let output_name = to.map_or_else(|| PathBuf::from("standard output"), Path::to_path_buf);
+    let bars = Bars::new(global.quiet);
+    let (inputs, watch) = args.input.open(&paths, &bars)?;
+    let options = NearestOptions {
+        top,
+        min_similarity,
+        skip_invalid: args.input.skip_invalid,
+    };
+    let mut failure = None;
+    let mut done = None;
+    let mut duplicates = 0usize;
+    let written = out.write(|w| {
+        let mut rows = NeighbourWriter::new(format, w)?;
+        let mut emit = |found: &[Neighbour]| -> mukarrar::Result<()> {
+            duplicates += found.iter().filter(|n| n.duplicate).count();
+            rows.write(found).map_err(|source| mukarrar::Error::Io {
+                path: output_name.clone(),
+                source,
+            })
+        };
+        match index.nearest(inputs, &options, &bars, &mut emit) {
+            Ok(stats) => {
+                rows.finish()?;
+                done = Some(stats);
+                Ok(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                Err(std::io::Error::other("stopped"))
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    written?;
+    let stats = done.expect("written");
+    watch.check(stats.read - stats.invalid, stats.invalid, &bars)?;
+    bars.message(&format!(
+        "{} documents read ({} skipped as invalid, {} empty after normalization): {} have \
+         stored neighbours (top {top}{}), {duplicates} neighbours are duplicates; {} candidate \
+         pairs measured against {} indexed documents; total {:.2}s",
+        stats.queries,
+        stats.invalid,
+        stats.empty,
+        stats.matched,
+        if min_similarity > 0.0 {
+            format!(", similarity {min_similarity} or more")
+        } else {
+            String::new()
+        },
+        stats.candidates,
+        index.stats().map_or(0, |s| s.documents),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(if args.output.fail_on_duplicates && duplicates > 0 {
+        Status::DuplicatesFound
+    } else {
+        Status::Ok
+    })
+}
+
+/// Writes the rows of `index query --top` as they come, in one format.
+struct NeighbourWriter<'w> {
+    format: Format,
+    sink: Sink<'w>,
+    first: bool,
+    last_query: Option<String>,
+}
+
+/// Where the rows go: a CSV writer, or the output itself.
+enum Sink<'w> {
+    Csv(Box<csv::Writer<&'w mut dyn std::io::Write>>),
+    Plain(&'w mut dyn std::io::Write),
+}
+
+impl<'w> NeighbourWriter<'w> {
+    /// The CSV header, or the opening of the JSON array.
+    fn new(format: Format, out: &'w mut dyn std::io::Write) -> std::io::Result<Self> {
+        let sink = match format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record([
+                    "query_id",
+                    "rank",
+                    "id",
+                    "similarity",
+                    "duplicate",
+                    "cluster_id",
+                ])?;
+                Sink::Csv(Box::new(csv))
+            }
+            Format::Json => {
+                out.write_all(b"[")?;
+                Sink::Plain(out)
+            }
+            _ => Sink::Plain(out),
+        };
+        Ok(NeighbourWriter {
+            format,
+            sink,
+            first: true,
+            last_query: None,
+        })
+    }
+
+    fn write(&mut self, rows: &[Neighbour]) -> std::io::Result<()> {
+        for n in rows {
+            match &mut self.sink {
+                Sink::Csv(csv) => csv.write_record([
+                    n.query_id.as_str(),
+                    &n.rank.to_string(),
+                    &n.id,
+                    &format!("{:.4}", n.similarity),
+                    if n.duplicate { "true" } else { "false" },
+                    &n.cluster_id.to_string(),
+                ])?,
+                Sink::Plain(out) => match self.format {
+                    Format::Json => {
+                        out.write_all(if self.first { b"\n  " } else { b",\n  " })?;
+                        serde_json::to_writer(&mut **out, n)?;
+                    }
+                    Format::Jsonl => {
+                        serde_json::to_writer(&mut **out, n)?;
+                        out.write_all(b"\n")?;
+                    }
+                    _ => {
+                        if self.last_query.as_deref() != Some(n.query_id.as_str()) {
+                            if !self.first {
+                                writeln!(out)?;
+                            }
+                            writeln!(out, "{}", report::printable(&n.query_id))?;
+                            self.last_query = Some(n.query_id.clone());
+                        }
+                        writeln!(
+                            out,
+                            "  {:>2}  {:.3} {} {}  {}",
+                            n.rank,
+                            n.similarity,
+                            if n.duplicate { "=" } else { " " },
+                            report::printable(&n.id),
+                            report::printable(&n.preview)
+                        )?;
+                    }
+                },
+            }
+            self.first = false;
+        }
+        Ok(())
+    }
+
+    /// The end of the JSON array, and the CSV writer's buffer.
+    fn finish(self) -> std::io::Result<()> {
+        match self.sink {
+            Sink::Csv(mut csv) => csv.flush(),
+            Sink::Plain(out) => match self.format {
+                Format::Json if self.first => out.write_all(b"]\n"),
+                Format::Json => out.write_all(b"\n]\n"),
+                Format::Text if !self.first => {
+                    writeln!(out, "\n(= a duplicate under the index's rule)")
+                }
+                _ => Ok(()),
+            },
+        }
+    }
 }
 
 /// The summary of `add` or `query`, and the exit status.

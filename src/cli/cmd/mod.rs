@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap `Args` and its `run`.
 
 pub mod cluster;
+pub mod compare;
 pub mod completions;
 pub mod eval;
 pub mod filter;
