@@ -3,6 +3,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cluster;
+pub mod cross;
 pub mod date;
 pub mod document;
 pub mod error;

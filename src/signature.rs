@@ -12,7 +12,7 @@ use crate::minhash::MinHasher;
 use std::borrow::Cow;
 
 use crate::normalize::{entities, title, Change, Normalizer};
-use crate::settings::{Settings, Traits};
+use crate::settings::{Settings, Traits, HEAD_WORDS};
 use crate::shingle::{ShingleKind, Shingler};
 
 /// Per-document work: normalize, shingle, sign.
@@ -26,6 +26,7 @@ pub struct Signer {
     numbers: bool,
     lead_words: usize,
     lead_weight: usize,
+    cross_words: usize,
     sorted_sets: bool,
     minhasher: MinHasher,
 }
@@ -38,9 +39,14 @@ pub struct Scratch {
     /// The shingles of the last document signed (lead copies included): sorted and
     /// deduplicated when the settings verify exactly, in text order otherwise.
     pub shingles: Vec<u64>,
-    /// The hashes of the words of the last document signed, in order, when it was short
-    /// (empty otherwise): short texts are verified exactly on them.
+    /// The hashes of the words of the last document signed, in order: every word of a short
+    /// text (short texts are verified exactly on them), the opening
+    /// [`Cross::words`](crate::settings::Cross::words) words of a long one.
     pub words: Vec<u64>,
+    /// How many words the first line of the last text normalized has (`usize::MAX` when it
+    /// has one line): its head ([`crate::settings::Cross`]). Set by
+    /// [`Signer::normalize_into`]; whoever fills `normalized` otherwise sets it too.
+    pub first_line_words: usize,
     lead: Vec<u64>,
     table: Vec<u64>,
 }
@@ -180,6 +186,7 @@ impl Signer {
             numbers: settings.short.numbers,
             lead_words: settings.lead.words,
             lead_weight: settings.lead.weight,
+            cross_words: settings.cross.words,
             sorted_sets: settings.verify == Verify::Exact,
             minhasher: MinHasher::new(settings.minhash),
         }
@@ -258,6 +265,19 @@ impl Signer {
         let prepared = self.prepare(text);
         self.normalizer
             .normalize_into(&prepared, &mut scratch.normalized);
+        scratch.first_line_words = usize::MAX;
+        if self.cross_words > 0 && prepared.trim_end().contains('\n') {
+            // The head is the first line with words: the title, when the record has a title
+            // field. Only that line is normalized again (a single-line text is all head).
+            let mut line = String::new();
+            for l in prepared.lines() {
+                self.normalizer.normalize_into(l, &mut line);
+                if !line.is_empty() {
+                    scratch.first_line_words = line.split(' ').count();
+                    break;
+                }
+            }
+        }
     }
 
     /// The normalized lines of `text` (title tags removed first, when enabled), blank lines
@@ -291,6 +311,17 @@ impl Signer {
         };
         let short = words > 0 && words < self.short_words;
         let mut numbers = 0;
+        let (mut head, mut head_numbers) = (0, 0);
+        if self.cross_words > 0 && words > 0 {
+            head = scratch.first_line_words.min(HEAD_WORDS).min(words);
+            if self.numbers {
+                head_numbers = numbers_fingerprint(&text[..end_of_words(text, head)]);
+            }
+            if !short {
+                let lead = &text[..end_of_words(text, self.cross_words)];
+                self.shingler.word_hashes(lead, &mut scratch.words);
+            }
+        }
         if short {
             self.shingler.word_hashes(text, &mut scratch.words);
             self.short_shingler.shingles(text, &mut scratch.shingles);
@@ -339,6 +370,8 @@ impl Signer {
             shingles: distinct as u32,
             short,
             numbers,
+            head: head as u16,
+            head_numbers,
         }
     }
 }

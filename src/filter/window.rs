@@ -425,8 +425,7 @@ mod tests {
     fn traits() -> Traits {
         Traits {
             shingles: 10,
-            short: false,
-            numbers: 0,
+            ..Traits::default()
         }
     }
 

@@ -217,6 +217,8 @@ fn row(r: &rusqlite::Row<'_>, k: usize) -> rusqlite::Result<Row> {
             shingles: r.get::<_, i64>(4)? as u32,
             short: r.get::<_, i64>(7)? != 0,
             numbers: r.get::<_, i64>(8)? as u64,
+            head: 0,
+            head_numbers: 0,
         },
         words: read_words(r.get_ref(9)?.as_blob_or_null()?)?,
         chars: r.get::<_, i64>(5)? as u64,
