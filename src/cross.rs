@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::cluster::{self, LinkStats, UnionFind};
 use crate::lsh::{self, LshParams};
 use crate::minhash::MinHasher;
-use crate::settings::Settings;
+use crate::settings::{Settings, Signed};
 
 /// Computes the band keys of heads.
 #[derive(Debug, Clone)]
@@ -54,6 +54,24 @@ impl Heads {
             return Vec::new();
         }
         (0..self.params.bands).map(|b| self.key(head, b)).collect()
+    }
+
+    /// Every band key a stored document is found under, as (band number, key): the
+    /// signature's bands, then its head's ([`band_number`](Self::band_number)). None for an
+    /// empty document.
+    pub fn stored_keys(&self, doc: &Signed<'_>) -> Vec<(usize, u64)> {
+        if doc.traits.is_empty() {
+            return Vec::new();
+        }
+        let params = self.params;
+        let mut keys: Vec<(usize, u64)> = (0..params.bands)
+            .map(|b| (b, params.band_key(doc.sig, b)))
+            .collect();
+        let head = doc.head();
+        if !head.is_empty() {
+            keys.extend((0..params.bands).map(|b| (self.band_number(b), self.key(head, b))));
+        }
+        keys
     }
 
     /// The band number under which head band `band` is stored next to the signature's bands

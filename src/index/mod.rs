@@ -263,6 +263,10 @@ impl Index {
                 ),
             ));
         }
+        if format_version < 3 {
+            conn.execute_batch(schema::FORMAT_2_VIEW)
+                .map_err(|e| index_error(path, e.to_string()))?;
+        }
         let json =
             meta("settings")?.ok_or_else(|| index_error(path, "meta `settings` is missing"))?;
         let hash = meta("settings_hash")?;

@@ -119,7 +119,7 @@ pub(super) fn remove_positions(
     positions: &[u64],
 ) -> rusqlite::Result<Vec<ClusterAfterRemoval>> {
     let k = settings.minhash.num_perm;
-    let lsh = settings.lsh;
+    let heads = crate::cross::Heads::new(settings);
     let mut affected = BTreeSet::new();
     let mut delete_key =
         conn.prepare_cached("DELETE FROM bands WHERE band = ?1 AND key = ?2 AND pos = ?3")?;
@@ -130,12 +130,10 @@ pub(super) fn remove_positions(
         let Some(row) = store::document(conn, pos, k)? else {
             continue;
         };
-        if !row.traits.is_empty() {
-            for band in 0..lsh.bands {
-                let key = lsh.band_key(&row.signature, band) as i64;
-                if delete_key.execute(params![band as i64, key, pos as i64])? == 0 {
-                    delete_recent_key.execute(params![band as i64, key, pos as i64])?;
-                }
+        for (band, key) in heads.stored_keys(&row.signed()) {
+            let (band, key) = (band as i64, key as i64);
+            if delete_key.execute(params![band, key, pos as i64])? == 0 {
+                delete_recent_key.execute(params![band, key, pos as i64])?;
             }
         }
         delete_doc.execute([pos as i64])?;
@@ -197,6 +195,12 @@ fn components(members: &[Row], settings: &Settings) -> Vec<Vec<usize>> {
         settings.linked(&members[a as usize].signed(), &members[b as usize].signed())
     };
     let mut uf = cluster::link(n, &buckets, &linked);
+    let head = |i: usize| members[i].signed().head();
+    for (a, b) in crate::cross::head_pairs(&crate::cross::Heads::new(settings), n, &head) {
+        if uf.find(a) != uf.find(b) && linked(a, b) {
+            uf.union(a, b);
+        }
+    }
     let mut parts: Vec<Vec<usize>> = uf
         .groups()
         .into_iter()
