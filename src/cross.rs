@@ -4,8 +4,8 @@
 //! The signatures of a headline (word 1-grams) and of an article (weighted word 3-grams of its
 //! whole text) never share a band, so verification would never see the pair. Every text
 //! therefore gets a second set of band keys, from a MinHash of its head's words (its title, or
-//! the whole of a bare headline), with the same bands × rows as the signatures: a headline, a
-//! teaser and an article with (nearly) the same title meet in a bucket, and
+//! the whole of a bare headline), banded for [`HEAD_CANDIDATES`]: a headline, a teaser and an
+//! article with (nearly) the same title meet in a bucket, and
 //! [`Settings::linked`] decides. The keys are computed from the head's word hashes, which
 //! every signed document keeps anyway, so they cost no memory in a batch run; an index and
 //! `mukarrar sign` store them next to the signature's keys (band numbers after those of the
@@ -18,11 +18,23 @@ use crate::lsh::{self, LshParams};
 use crate::minhash::MinHasher;
 use crate::settings::{Settings, Signed};
 
+/// The head similarity the heads' bands are chosen for (25 bands × 5 rows of 128 slots).
+///
+/// Heads match at a word-set similarity of [`crate::settings::ShortText::threshold`] (0.75) or
+/// through a long shared run, which leaves them at 0.5 or more in practice. Measured on the
+/// mixed-length dev set and the dev corpus (BENCHMARKS.md, "Cross-length matching"): banding
+/// for 0.3, as the signatures are, verified 339,484 head pairs on the dev corpus for the same
+/// mixed-set recall that 0.5 reaches with 20,539; 0.6 and 0.7 lose headline–teaser pairs
+/// (recall 0.966, 0.959 against 0.969).
+pub const HEAD_CANDIDATES: f64 = 0.5;
+
 /// Computes the band keys of heads.
 #[derive(Debug, Clone)]
 pub struct Heads {
     minhasher: MinHasher,
     params: LshParams,
+    /// The signature's bands, numbered before the head's.
+    signature: LshParams,
 }
 
 impl Heads {
@@ -30,21 +42,30 @@ impl Heads {
     pub fn new(settings: &Settings) -> Heads {
         Heads {
             minhasher: MinHasher::new(settings.minhash),
-            params: settings.lsh,
+            params: LshParams::choose(
+                HEAD_CANDIDATES,
+                settings.minhash.num_perm,
+                settings.objective,
+            ),
+            signature: settings.lsh,
         }
     }
 
-    /// The key of band `band` of a head whose word hashes are `head` (not empty).
-    pub fn key(&self, head: &[u64], band: usize) -> u64 {
-        let mut rows = [0u32; 64];
+    /// The keys of bands `first..first + out.len()` of a head whose word hashes are `head`
+    /// (not empty), into `out`: one pass over the head for all of their rows.
+    pub fn keys_into(&self, head: &[u64], first: usize, out: &mut [u64]) {
         let r = self.params.rows;
-        if r <= rows.len() {
-            self.minhasher.sign_range(head, band * r, &mut rows[..r]);
-            LshParams::rows_key(&rows[..r], band)
+        let mut stack = [0u32; 128];
+        let mut heap = Vec::new();
+        let slots = if r * out.len() <= stack.len() {
+            &mut stack[..r * out.len()]
         } else {
-            let mut rows = vec![0u32; r];
-            self.minhasher.sign_range(head, band * r, &mut rows);
-            LshParams::rows_key(&rows, band)
+            heap.resize(r * out.len(), 0);
+            &mut heap[..]
+        };
+        self.minhasher.sign_range(head, first * r, slots);
+        for (j, key) in out.iter_mut().enumerate() {
+            *key = LshParams::rows_key(&slots[j * r..(j + 1) * r], first + j);
         }
     }
 
@@ -53,7 +74,14 @@ impl Heads {
         if head.is_empty() {
             return Vec::new();
         }
-        (0..self.params.bands).map(|b| self.key(head, b)).collect()
+        let mut keys = vec![0; self.params.bands];
+        self.keys_into(head, 0, &mut keys);
+        keys
+    }
+
+    /// The number of head bands.
+    pub fn bands(&self) -> usize {
+        self.params.bands
     }
 
     /// Every band key a stored document is found under, as (band number, key): the
@@ -63,13 +91,13 @@ impl Heads {
         if doc.traits.is_empty() {
             return Vec::new();
         }
-        let params = self.params;
-        let mut keys: Vec<(usize, u64)> = (0..params.bands)
-            .map(|b| (b, params.band_key(doc.sig, b)))
+        let mut keys: Vec<(usize, u64)> = (0..self.signature.bands)
+            .map(|b| (b, self.signature.band_key(doc.sig, b)))
             .collect();
         let head = doc.head();
         if !head.is_empty() {
-            keys.extend((0..params.bands).map(|b| (self.band_number(b), self.key(head, b))));
+            let own = self.keys(head).into_iter().enumerate();
+            keys.extend(own.map(|(b, key)| (self.band_number(b), key)));
         }
         keys
     }
@@ -77,7 +105,7 @@ impl Heads {
     /// The band number under which head band `band` is stored next to the signature's bands
     /// (an index's `bands` table, the Spark job's buckets): after them.
     pub fn band_number(&self, band: usize) -> usize {
-        self.params.bands + band
+        self.signature.bands + band
     }
 }
 
@@ -95,18 +123,25 @@ pub fn link_heads<'a>(
     let mut stats = LinkStats::default();
     let bands: Vec<usize> = (0..heads.params.bands).collect();
     for round in bands.chunks(cluster::BANDS_PER_ROUND) {
-        let keys: Vec<Vec<(u64, u32)>> = round
-            .par_iter()
-            .map(|&band| {
-                let mut keys: Vec<(u64, u32)> = (0..n_docs)
-                    .into_par_iter()
-                    .filter(|&i| !head(i).is_empty())
-                    .map(|i| (heads.key(head(i), band), i as u32))
-                    .collect();
-                keys.par_sort_unstable();
+        // Each head is hashed once per round for all of the round's bands.
+        let per_doc: Vec<(u32, [u64; cluster::BANDS_PER_ROUND])> = (0..n_docs)
+            .into_par_iter()
+            .filter(|&i| !head(i).is_empty())
+            .map(|i| {
+                let mut keys = [0; cluster::BANDS_PER_ROUND];
+                heads.keys_into(head(i), round[0], &mut keys[..round.len()]);
+                (i as u32, keys)
+            })
+            .collect();
+        let keys: Vec<Vec<(u64, u32)>> = (0..round.len())
+            .into_par_iter()
+            .map(|j| {
+                let mut keys: Vec<(u64, u32)> = per_doc.iter().map(|(i, k)| (k[j], *i)).collect();
+                keys.sort_unstable();
                 keys
             })
             .collect();
+        drop(per_doc);
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for band_keys in &keys {
             for run in lsh::runs(band_keys) {
@@ -155,7 +190,11 @@ pub fn head_pairs<'a>(
         .map(|band| {
             let mut keys: Vec<(u64, u32)> = (0..n_docs)
                 .filter(|&i| !head(i).is_empty())
-                .map(|i| (heads.key(head(i), band), i as u32))
+                .map(|i| {
+                    let mut key = [0];
+                    heads.keys_into(head(i), band, &mut key);
+                    (key[0], i as u32)
+                })
                 .collect();
             keys.sort_unstable();
             let mut pairs = Vec::new();

@@ -166,11 +166,19 @@ fn copy_of(h: u64, copy: usize) -> u64 {
     z ^ (z >> 29)
 }
 
-/// Byte offset just past the `n`-th word of a normalized text (the whole text if shorter).
+/// Byte offset just past the `n`-th word of a normalized text (the whole text if shorter;
+/// the first word for `n` = 0).
 fn end_of_words(text: &str, n: usize) -> usize {
-    text.match_indices(' ')
-        .nth(n.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i)
+    let mut spaces = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == b' ' {
+            spaces += 1;
+            if spaces >= n {
+                return i;
+            }
+        }
+    }
+    text.len()
 }
 
 impl Signer {

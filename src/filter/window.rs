@@ -135,7 +135,11 @@ pub(crate) struct Window {
 /// How many band numbers a document can be found under: the signature's bands, and as many
 /// again for the head's with cross-length matching.
 pub(crate) fn band_numbers(settings: &Settings) -> usize {
-    settings.lsh.bands * if settings.cross.on() { 2 } else { 1 }
+    if settings.cross.on() {
+        Heads::new(settings).band_number(Heads::new(settings).bands())
+    } else {
+        settings.lsh.bands
+    }
 }
 
 impl Window {
