@@ -83,17 +83,17 @@ fn samples() -> Vec<String> {
 }
 
 /// What the check found, for the assertions of each case.
-struct Check {
-    documents: usize,
-    duplicates: usize,
+pub(crate) struct Check {
+    pub(crate) documents: usize,
+    pub(crate) duplicates: usize,
     /// Groups in which more than one document was first-seen (a later document linked
     /// stories first seen apart).
-    bridged: usize,
+    pub(crate) bridged: usize,
 }
 
 /// Runs `cluster` and the filter over `lines` and checks every decision against the
 /// cluster groups, the LSH candidates and `Settings::linked`.
-fn check_equals_cluster(lines: &[String], settings: &Settings) -> Check {
+pub(crate) fn check_equals_cluster(lines: &[String], settings: &Settings) -> Check {
     let options = RunOptions {
         keep_signatures: true,
         ..RunOptions::default()

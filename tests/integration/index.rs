@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 /// Adds `lines` to a new index in `slices` slices and checks that export equals one `cluster`
 /// run over all of them, in every format that carries the clusters.
-fn slices_equal_one_run(lines: &[String], slices: usize, settings: &[&str]) {
+pub(crate) fn slices_equal_one_run(lines: &[String], slices: usize, settings: &[&str]) {
     let dir = TempDir::new().unwrap();
     let all = dir.path().join("all.jsonl");
     write_lines(&all, lines);

@@ -10,6 +10,7 @@ mod support;
 
 mod cli;
 mod completions;
+mod cross;
 mod filter;
 mod filter_cli;
 mod hostile;
