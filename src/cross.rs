@@ -65,7 +65,7 @@ impl Heads {
         };
         self.minhasher.sign_range(head, first * r, slots);
         for (j, key) in out.iter_mut().enumerate() {
-            *key = LshParams::rows_key(&slots[j * r..(j + 1) * r], first + j);
+            *key = rows_key(&slots[j * r..(j + 1) * r], first + j);
         }
     }
 
@@ -107,6 +107,18 @@ impl Heads {
     pub fn band_number(&self, band: usize) -> usize {
         self.signature.bands + band
     }
+}
+
+/// The key of head band `band` whose rows are `rows`: a multiply–xorshift fold, cheaper than
+/// the signature bands' xxh3 for the few rows of a head band (its keys are only compared with
+/// other head keys).
+fn rows_key(rows: &[u32], band: usize) -> u64 {
+    let mut h = (band as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &r in rows {
+        h = (h ^ u64::from(r)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 31;
+    }
+    h
 }
 
 /// Links the pairs that share a head band key and that `linked` links, into `uf` (the union-find

@@ -5,8 +5,6 @@
 //! pipeline, the index, the streaming filter and `mukarrar sign` all call it, so a document
 //! gets the same signature and [`Traits`] wherever it is signed.
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
 use crate::cluster::Verify;
 use crate::minhash::MinHasher;
 use std::borrow::Cow;
@@ -146,15 +144,18 @@ fn number_of(word: &str) -> Option<&str> {
 
 /// Fingerprint of the sequence of numbers in a normalized text; 0 when it holds none.
 pub fn numbers_fingerprint(normalized: &str) -> u64 {
-    let mut seq = String::new();
+    // Streamed: the same value as hashing "n1 n2 … " at once, without building it.
+    let mut hasher = xxhash_rust::xxh3::Xxh3::with_seed(0x6e75_6d62);
+    let mut any = false;
     for n in normalized.split(' ').filter_map(number_of) {
-        seq.push_str(n);
-        seq.push(' ');
+        hasher.update(n.as_bytes());
+        hasher.update(b" ");
+        any = true;
     }
-    if seq.is_empty() {
-        0
+    if any {
+        hasher.digest().max(1)
     } else {
-        xxh3_64_with_seed(seq.as_bytes(), 0x6e75_6d62).max(1)
+        0
     }
 }
 
@@ -274,17 +275,29 @@ impl Signer {
         self.normalizer
             .normalize_into(&prepared, &mut scratch.normalized);
         scratch.first_line_words = usize::MAX;
-        if self.cross_words > 0 && prepared.trim_end().contains('\n') {
-            // The head is the first line with words: the title, when the record has a title
-            // field. Only that line is normalized again (a single-line text is all head).
-            let mut line = String::new();
-            for l in prepared.lines() {
+        if self.cross_words == 0 {
+            return;
+        }
+        // The head is the first line with words: the title, when the record has a title
+        // field. Only that line is normalized again (a single-line text is all head).
+        let Some(end) = prepared.find('\n') else {
+            return;
+        };
+        if prepared[end..].trim().is_empty() {
+            return;
+        }
+        let mut line = String::new();
+        self.normalizer.normalize_into(&prepared[..end], &mut line);
+        if line.is_empty() {
+            for l in prepared[end + 1..].lines() {
                 self.normalizer.normalize_into(l, &mut line);
                 if !line.is_empty() {
-                    scratch.first_line_words = line.split(' ').count();
                     break;
                 }
             }
+        }
+        if !line.is_empty() {
+            scratch.first_line_words = line.split(' ').count();
         }
     }
 
