@@ -136,7 +136,8 @@ pub(crate) struct Window {
 /// again for the head's with cross-length matching.
 pub(crate) fn band_numbers(settings: &Settings) -> usize {
     if settings.cross.on() {
-        Heads::new(settings).band_number(Heads::new(settings).bands())
+        let heads = Heads::new(settings);
+        heads.band_number(heads.bands())
     } else {
         settings.lsh.bands
     }

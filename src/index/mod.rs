@@ -70,6 +70,8 @@ pub struct Index {
     conn: Connection,
     path: PathBuf,
     settings: Settings,
+    /// The head bander of `settings` (cross-length matching), made once.
+    heads: crate::cross::Heads,
     format_version: u32,
 }
 
@@ -263,10 +265,6 @@ impl Index {
                 ),
             ));
         }
-        if format_version < 3 {
-            conn.execute_batch(schema::FORMAT_2_VIEW)
-                .map_err(|e| index_error(path, e.to_string()))?;
-        }
         let json =
             meta("settings")?.ok_or_else(|| index_error(path, "meta `settings` is missing"))?;
         let hash = meta("settings_hash")?;
@@ -295,12 +293,18 @@ impl Index {
             )
         })?;
         store::tune(&conn, access).map_err(|e| sqlite(path, e))?;
+        if format_version < 3 {
+            // After `tune`: setting `temp_store` drops every temporary object.
+            conn.execute_batch(schema::FORMAT_2_VIEW)
+                .map_err(|e| sqlite(path, e))?;
+        }
         if access == Access::ReadWrite {
             store::complete(&conn).map_err(|e| sqlite(path, e))?;
         }
         Ok(Index {
             conn,
             path: path.to_path_buf(),
+            heads: crate::cross::Heads::new(&settings),
             settings,
             format_version,
         })

@@ -145,7 +145,7 @@ pub(super) fn remove_positions(
     for id in affected {
         let before = cluster_size(conn, id)?.unwrap_or(1) as usize;
         let members = store::members(conn, id, k)?;
-        let parts = components(&members, settings);
+        let parts = components(&members, settings, &heads);
         let mut after = ClusterAfterRemoval {
             id,
             before,
@@ -187,7 +187,11 @@ pub(super) fn remove_positions(
 /// The connected components of `members` (sorted by position) under the index's settings:
 /// index lists into `members`, each sorted, ordered by their first element; documents in no
 /// pair come as parts of one.
-fn components(members: &[Row], settings: &Settings) -> Vec<Vec<usize>> {
+fn components(
+    members: &[Row],
+    settings: &Settings,
+    heads: &crate::cross::Heads,
+) -> Vec<Vec<usize>> {
     let n = members.len();
     let sig = |i: usize| members[i].signature.as_slice();
     let buckets = lsh::buckets(settings.lsh, n, &|i| !members[i].traits.is_empty(), &sig);
@@ -196,7 +200,7 @@ fn components(members: &[Row], settings: &Settings) -> Vec<Vec<usize>> {
     };
     let mut uf = cluster::link(n, &buckets, &linked);
     let head = |i: usize| members[i].signed().head();
-    for (a, b) in crate::cross::head_pairs(&crate::cross::Heads::new(settings), n, &head) {
+    for (a, b) in crate::cross::head_pairs(heads, n, &head) {
         if uf.find(a) != uf.find(b) && linked(a, b) {
             uf.union(a, b);
         }

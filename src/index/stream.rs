@@ -49,7 +49,7 @@ impl Index {
         let k = self.settings.minhash.num_perm;
         let mut lookup = self.conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
         let mut found: Vec<u64> = Vec::new();
-        for (band, key) in crate::cross::Heads::new(&self.settings).stored_keys(doc) {
+        for (band, key) in self.heads.stored_keys(doc) {
             let rows = lookup.query_map(params![band as i64, key as i64], |r| {
                 r.get::<_, i64>(0).map(|p| p as u64)
             })?;
@@ -209,7 +209,7 @@ impl Appender {
                 s.traits.head_numbers as i64,
             ])?;
             let mut insert_key = index.conn.prepare_cached(schema::INSERT_BAND_KEY)?;
-            for (band, key) in crate::cross::Heads::new(&index.settings).stored_keys(s) {
+            for (band, key) in index.heads.stored_keys(s) {
                 insert_key.execute(params![band as i64, key as i64, position as i64])?;
             }
             Ok(())
