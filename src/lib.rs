@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod compare;
+pub mod cross;
 pub mod date;
 pub mod document;
 pub mod error;

@@ -365,9 +365,25 @@ pub fn run(
         .filter(|&(i, &c)| c as usize != i)
         .count();
     let first_copy = |i: usize| active(i) && copies[i] as usize == i;
+    // Cross-length candidates: the first copies' heads, banded apart (`crate::cross`).
+    let heads = crate::cross::Heads::new(settings);
+    let head = |i: usize| -> &[u64] {
+        if settings.cross.on() && first_copy(i) {
+            crate::settings::head_words(&docs[i].words, &docs[i].traits)
+        } else {
+            &[]
+        }
+    };
     let (mut uf, link) = match settings.linkage {
         Linkage::Single => {
-            cluster::link_bands(settings.lsh, docs.len(), &first_copy, &sig, &linked)
+            let (mut uf, mut link) =
+                cluster::link_bands(settings.lsh, docs.len(), &first_copy, &sig, &linked);
+            if settings.cross.on() {
+                let more = crate::cross::link_heads(&heads, docs.len(), &head, &mut uf, &linked);
+                link.buckets += more.buckets;
+                link.verified += more.verified;
+            }
+            (uf, link)
         }
         Linkage::Representative => {
             // The copies of a text form one cluster before any other pair is looked at (they
@@ -380,6 +396,11 @@ pub fn run(
                 &sig,
                 &similarity,
                 &linked,
+                if settings.cross.on() {
+                    crate::cross::head_pairs(&heads, docs.len(), &head)
+                } else {
+                    Vec::new()
+                },
             );
             let mut uf = cluster::UnionFind::new(docs.len());
             for c in &clusters {
@@ -468,8 +489,12 @@ fn sign_without_boilerplate(
         .zip(signatures.par_chunks_mut(k))
         .map_init(Scratch::default, |scratch, (doc, sig)| {
             scratch.normalized.clear();
+            scratch.first_line_words = usize::MAX;
             for l in doc.iter().filter(|l| df[&hash(l)] < cutoff) {
                 if !scratch.normalized.is_empty() {
+                    if scratch.first_line_words == usize::MAX {
+                        scratch.first_line_words = scratch.normalized.split(' ').count();
+                    }
                     scratch.normalized.push(' ');
                 }
                 scratch.normalized.push_str(l);

@@ -55,6 +55,66 @@ pub struct ShortText {
     pub run_share: f64,
 }
 
+/// Matching across lengths: a bare headline or a teaser (headline and first sentences) with
+/// the article it comes from.
+///
+/// Every text keeps the hashes of its opening [`words`](Self::words) words (its *lead*) and
+/// knows how many of them form its *head*: its first line, which is the title when the record
+/// has a title field (the text fields are joined by newlines, title first), at most
+/// [`HEAD_WORDS`] words. Two texts are duplicates by this rule when
+///
+/// - their heads match as two short texts do (word-set similarity of at least
+///   [`ShortText::threshold`] or a long shared run, see [`ShortText::run_words`]), and their
+///   heads do not hold different numbers (with [`ShortText::numbers`]); and
+/// - one of them is nothing but its head (a bare headline), or the distinct words of the
+///   shorter lead are at least [`containment`](Self::containment) contained in the other lead.
+///
+/// A headline is so compared with the other text's title, never with its body: an article
+/// whose "read also" footer lists other stories' headlines does not match those headlines.
+/// Candidates come from banding a MinHash of each head's words ([`crate::cross`]).
+///
+/// The defaults were measured on the mixed-length dev set (articles, teasers, headlines;
+/// `scripts/eval-kinds`, BENCHMARKS.md "Cross-length matching"): any lead of 25 to 32 words
+/// with containment 0.8 gives mixed F1 0.993 and recall ≥ 0.97 for every pair of kinds, while
+/// longer leads lose recall on the articles set (0.9956 at 30 words, 0.9935 at 40, 0.9927 at
+/// 60: an outlet's lead diverges after its first sentences) and containment 0.6 or 0.7 lets
+/// look-alike stories in (mixed precision 0.990–0.992). 30 words keep a margin for titles
+/// that differ by a few words and cost 240 bytes per long text.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cross {
+    /// How many opening words of every text are kept; 0 turns cross-length matching off.
+    pub words: usize,
+    /// The share of the shorter lead's distinct words that must be in the other lead.
+    pub containment: f64,
+}
+
+/// The longest head: a first line of more words is cut here.
+pub const HEAD_WORDS: usize = 24;
+
+impl Cross {
+    /// Cross-length matching turned off: what an index created before it existed holds.
+    pub fn off() -> Cross {
+        Cross {
+            words: 0,
+            containment: Cross::default().containment,
+        }
+    }
+
+    /// True when cross-length matching is on.
+    pub fn on(&self) -> bool {
+        self.words > 0
+    }
+}
+
+impl Default for Cross {
+    fn default() -> Cross {
+        Cross {
+            words: DEFAULT_CROSS_WORDS,
+            containment: 0.8,
+        }
+    }
+}
+
 /// Weight of the opening words of a long text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lead {
@@ -124,6 +184,9 @@ pub struct Settings {
     pub boilerplate_df: usize,
     /// The short-text regime.
     pub short: ShortText,
+    /// Cross-length matching (off in settings stored before it existed).
+    #[serde(default = "Cross::off")]
+    pub cross: Cross,
     /// Signature length and seed.
     pub minhash: MinHashConfig,
     /// Similarity two long texts must reach.
@@ -163,6 +226,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.3;
 pub const DEFAULT_SHORT_THRESHOLD: f64 = 0.75;
 /// The default word count below which a text is short.
 pub const DEFAULT_SHORT_WORDS: usize = 25;
+/// The default number of opening words kept for cross-length matching.
+pub const DEFAULT_CROSS_WORDS: usize = 30;
 
 impl Default for ShortText {
     fn default() -> ShortText {
@@ -200,6 +265,7 @@ impl Default for Settings {
             lead: Lead::default(),
             boilerplate_df: 0,
             short: ShortText::default(),
+            cross: Cross::default(),
             minhash,
             threshold: DEFAULT_THRESHOLD,
             objective: Objective::Area,
@@ -222,6 +288,10 @@ pub struct Traits {
     /// Fingerprint of the text's sequence of numbers (0 when it holds none, and for long
     /// texts).
     pub numbers: u64,
+    /// How many of the kept words form the head (0 without cross-length matching).
+    pub head: u16,
+    /// Fingerprint of the head's numbers (0 when it holds none).
+    pub head_numbers: u64,
 }
 
 impl Traits {
@@ -272,6 +342,14 @@ impl Settings {
         let check = |r: std::result::Result<(), String>| r.map_err(Error::Config);
         check(in_unit("--threshold", self.threshold))?;
         check(in_unit("--short-threshold", self.short.threshold))?;
+        check(in_unit("--cross-containment", self.cross.containment))?;
+        if self.cross.on() && self.cross.words <= HEAD_WORDS {
+            return Err(Error::Config(format!(
+                "--cross-words {} is too small: the lead must hold more than a head of \
+                 {HEAD_WORDS} words (give 0 to turn cross-length matching off)",
+                self.cross.words
+            )));
+        }
         check(self.shingle.validate())?;
         check(self.short.shingle.validate())?;
         check(self.minhash.validate())?;
@@ -300,10 +378,14 @@ impl Settings {
 
     /// The similarity of two signed documents: for long texts the measure estimated from the
     /// signatures (or exact over the shingle sets, when both are given), for short texts the
-    /// exact Jaccard similarity of their word sets. 0 when they are not
-    /// [`comparable`](Self::comparable).
+    /// exact Jaccard similarity of their word sets, and for a short and a long text that
+    /// [`Cross`] links, the Jaccard similarity of their heads' word sets. 0 when they are not
+    /// [`comparable`](Self::comparable) and not linked across lengths.
     pub fn similarity(&self, a: &Signed<'_>, b: &Signed<'_>) -> f64 {
         if !self.comparable(&a.traits, &b.traits) {
+            if a.traits.short != b.traits.short && self.cross_linked(a, b) {
+                return word_jaccard(a.head(), b.head());
+            }
             return 0.0;
         }
         if a.traits.short {
@@ -317,23 +399,54 @@ impl Settings {
         }
     }
 
-    /// Whether two signed documents are a duplicate pair.
+    /// Whether two signed documents are a duplicate pair: two short texts by their words, two
+    /// long texts by the similarity of their shingles, and any two texts by [`Cross`].
     pub fn linked(&self, a: &Signed<'_>, b: &Signed<'_>) -> bool {
-        if !self.comparable(&a.traits, &b.traits) {
-            return false;
+        if self.comparable(&a.traits, &b.traits) {
+            let same_length = if a.traits.short {
+                self.short_rule(a.words, b.words)
+            } else {
+                self.similarity(a, b) >= self.threshold
+            };
+            if same_length {
+                return true;
+            }
         }
-        if !a.traits.short {
-            return self.similarity(a, b) >= self.threshold;
-        }
-        word_jaccard(a.words, b.words) >= self.short.threshold
+        self.cross_linked(a, b)
+    }
+
+    /// The short-text rule on two word sequences: the Jaccard similarity of their word sets
+    /// reaches the short threshold, or they share a long run of words.
+    fn short_rule(&self, a: &[u64], b: &[u64]) -> bool {
+        word_jaccard(a, b) >= self.short.threshold
             || (self.short.run_words > 0 && {
-                let shorter = a.words.len().min(b.words.len());
+                let shorter = a.len().min(b.len());
                 let need = self
                     .short
                     .run_words
                     .max((self.short.run_share * shorter as f64).ceil() as usize);
-                longest_common_run(a.words, b.words) >= need
+                longest_common_run(a, b) >= need
             })
+    }
+
+    /// The cross-length rule ([`Cross`]).
+    pub fn cross_linked(&self, a: &Signed<'_>, b: &Signed<'_>) -> bool {
+        let (ta, tb) = (&a.traits, &b.traits);
+        if !self.cross.on() || ta.is_empty() || tb.is_empty() || ta.head == 0 || tb.head == 0 {
+            return false;
+        }
+        if self.short.numbers
+            && ta.head_numbers != 0
+            && tb.head_numbers != 0
+            && ta.head_numbers != tb.head_numbers
+        {
+            return false;
+        }
+        if !self.short_rule(a.head(), b.head()) {
+            return false;
+        }
+        let bare = |s: &Signed<'_>| s.words.len() == s.traits.head as usize;
+        bare(a) || bare(b) || word_containment(a.lead(self), b.lead(self)) >= self.cross.containment
     }
 }
 
@@ -344,10 +457,41 @@ pub struct Signed<'a> {
     pub sig: &'a [u32],
     /// Its traits.
     pub traits: Traits,
-    /// The hashes of its words in order (short texts only; empty for long ones).
+    /// The hashes of its words in order: every word of a short text, the opening
+    /// [`Cross::words`] words of a long one (none without cross-length matching).
     pub words: &'a [u64],
     /// Its exact shingle set, when verification is exact.
     pub set: Option<&'a [u64]>,
+}
+
+/// The head's word hashes among a document's kept `words`.
+pub fn head_words<'w>(words: &'w [u64], traits: &Traits) -> &'w [u64] {
+    &words[..(traits.head as usize).min(words.len())]
+}
+
+impl<'a> Signed<'a> {
+    /// The hashes of the head's words.
+    pub fn head(&self) -> &'a [u64] {
+        head_words(self.words, &self.traits)
+    }
+
+    /// The hashes of the lead's words: the kept words, at most [`Cross::words`] of them.
+    pub fn lead(&self, settings: &Settings) -> &'a [u64] {
+        &self.words[..settings.cross.words.min(self.words.len())]
+    }
+}
+
+/// The share of the distinct words of the sequence with fewer distinct words that the other
+/// holds.
+pub fn word_containment(a: &[u64], b: &[u64]) -> f64 {
+    let set = |w: &[u64]| {
+        let mut v = w.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let (x, y) = (set(a), set(b));
+    crate::cluster::Measure::Containment.exact(&x, &y)
 }
 
 /// Jaccard similarity of the sets of words of two word-hash sequences.
@@ -410,6 +554,11 @@ pub struct Options {
     /// `--short-run-words`: a shared run of this many words makes two short texts duplicates;
     /// 0 turns the rule off.
     pub short_run_words: usize,
+    /// `--cross-words`: opening words of every text kept for cross-length matching; 0 turns
+    /// it off.
+    pub cross_words: usize,
+    /// `--cross-containment`: the share of the shorter lead that the other lead must hold.
+    pub cross_containment: f64,
     /// `--lead-words`: opening words of a long text whose shingles are weighted.
     pub lead_words: usize,
     /// `--lead-weight`: how many times each lead shingle counts.
@@ -452,6 +601,8 @@ impl Default for Options {
             short_threshold: short.threshold,
             ignore_numbers: !short.numbers,
             short_run_words: short.run_words,
+            cross_words: Cross::default().words,
+            cross_containment: Cross::default().containment,
             lead_words: lead.words,
             lead_weight: lead.weight,
             boilerplate_df: 0,
@@ -502,6 +653,10 @@ impl Options {
                 run_words: self.short_run_words,
                 ..ShortText::default()
             },
+            cross: Cross {
+                words: self.cross_words,
+                containment: self.cross_containment,
+            },
             minhash: MinHashConfig {
                 num_perm: self.num_perm,
                 seed,
@@ -545,6 +700,8 @@ impl Options {
             short_threshold: settings.short.threshold,
             ignore_numbers: !settings.short.numbers,
             short_run_words: settings.short.run_words,
+            cross_words: settings.cross.words,
+            cross_containment: settings.cross.containment,
             lead_words: settings.lead.words,
             lead_weight: settings.lead.weight,
             boilerplate_df: settings.boilerplate_df,

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cross::Heads;
 use crate::document::Document;
 use crate::lsh::LshParams;
 use crate::pipeline::{Scratch, Settings, Signer};
@@ -55,15 +56,31 @@ pub struct SignedDoc {
     /// texts whose fingerprints are both non-zero and differ are never duplicates.
     #[serde(default)]
     pub numbers: i64,
-    /// The hashes of a short text's words, in order, as signed 64-bit integers (absent for a
-    /// long text).
+    /// The hashes of the words that verification reads, in order, as signed 64-bit integers:
+    /// every word of a short text, the opening `cross.words` words of a long one (absent for
+    /// a long text without cross-length matching).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub w: Vec<i64>,
+    /// How many of the words `w` form the head (cross-length matching; 0 without it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub h: u16,
+    /// Fingerprint of the head's numbers (signed 64-bit; 0 when it holds none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hn: i64,
     /// One band key per LSH band, as signed 64-bit integers; empty for an empty document.
     pub b: Vec<i64>,
+    /// One band key per LSH band of the head's words (cross-length candidates: a document
+    /// meets another when its `hb[i]` equals the other's `hb[i]`); absent without
+    /// cross-length matching.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hb: Vec<i64>,
     /// The MinHash signature as signed 32-bit integers (only on request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<Vec<i32>>,
+}
+
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// Turns documents into [`SignedDoc`]s: the [`Signer`] of a run's settings, and its bands.
@@ -71,6 +88,7 @@ pub struct SignedDoc {
 pub struct RecordSigner {
     signer: Signer,
     lsh: LshParams,
+    heads: Heads,
     with_signature: bool,
 }
 
@@ -81,6 +99,7 @@ impl RecordSigner {
         RecordSigner {
             signer: Signer::new(settings),
             lsh: settings.lsh,
+            heads: Heads::new(settings),
             with_signature,
         }
     }
@@ -98,6 +117,12 @@ impl RecordSigner {
         sig.resize(self.signer.num_perm(), 0);
         let traits = self.signer.sign_into(&doc.text, scratch, sig);
         let empty = traits.is_empty();
+        let head = crate::settings::head_words(&scratch.words, &traits);
+        let hb = if empty {
+            Vec::new()
+        } else {
+            self.heads.keys(head)
+        };
         let b = if empty {
             Vec::new()
         } else {
@@ -117,7 +142,10 @@ impl RecordSigner {
             short: traits.short,
             numbers: traits.numbers as i64,
             w: scratch.words.iter().map(|&h| h as i64).collect(),
+            h: traits.head,
+            hn: traits.head_numbers as i64,
             b,
+            hb: hb.into_iter().map(|k| k as i64).collect(),
             sig: self
                 .with_signature
                 .then(|| sig.iter().map(|&v| v as i32).collect()),
@@ -132,6 +160,8 @@ impl SignedDoc {
             shingles: self.n,
             short: self.short,
             numbers: self.numbers as u64,
+            head: self.h,
+            head_numbers: self.hn as u64,
         }
     }
 

@@ -5,14 +5,12 @@
 //! pipeline, the index, the streaming filter and `mukarrar sign` all call it, so a document
 //! gets the same signature and [`Traits`] wherever it is signed.
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
 use crate::cluster::Verify;
 use crate::minhash::MinHasher;
 use std::borrow::Cow;
 
 use crate::normalize::{entities, title, Change, Normalizer};
-use crate::settings::{Settings, Traits};
+use crate::settings::{Settings, Traits, HEAD_WORDS};
 use crate::shingle::{ShingleKind, Shingler};
 
 /// Per-document work: normalize, shingle, sign.
@@ -26,6 +24,7 @@ pub struct Signer {
     numbers: bool,
     lead_words: usize,
     lead_weight: usize,
+    cross_words: usize,
     sorted_sets: bool,
     minhasher: MinHasher,
 }
@@ -38,9 +37,14 @@ pub struct Scratch {
     /// The shingles of the last document signed (lead copies included): sorted and
     /// deduplicated when the settings verify exactly, in text order otherwise.
     pub shingles: Vec<u64>,
-    /// The hashes of the words of the last document signed, in order, when it was short
-    /// (empty otherwise): short texts are verified exactly on them.
+    /// The hashes of the words of the last document signed, in order: every word of a short
+    /// text (short texts are verified exactly on them), the opening
+    /// [`Cross::words`](crate::settings::Cross::words) words of a long one.
     pub words: Vec<u64>,
+    /// How many words the first line of the last text normalized has (`usize::MAX` when it
+    /// has one line): its head ([`crate::settings::Cross`]). Set by
+    /// [`Signer::normalize_into`]; whoever fills `normalized` otherwise sets it too.
+    pub first_line_words: usize,
     lead: Vec<u64>,
     table: Vec<u64>,
 }
@@ -140,15 +144,18 @@ fn number_of(word: &str) -> Option<&str> {
 
 /// Fingerprint of the sequence of numbers in a normalized text; 0 when it holds none.
 pub fn numbers_fingerprint(normalized: &str) -> u64 {
-    let mut seq = String::new();
+    // Streamed: the same value as hashing "n1 n2 … " at once, without building it.
+    let mut hasher = xxhash_rust::xxh3::Xxh3::with_seed(0x6e75_6d62);
+    let mut any = false;
     for n in normalized.split(' ').filter_map(number_of) {
-        seq.push_str(n);
-        seq.push(' ');
+        hasher.update(n.as_bytes());
+        hasher.update(b" ");
+        any = true;
     }
-    if seq.is_empty() {
-        0
+    if any {
+        hasher.digest().max(1)
     } else {
-        xxh3_64_with_seed(seq.as_bytes(), 0x6e75_6d62).max(1)
+        0
     }
 }
 
@@ -160,11 +167,19 @@ fn copy_of(h: u64, copy: usize) -> u64 {
     z ^ (z >> 29)
 }
 
-/// Byte offset just past the `n`-th word of a normalized text (the whole text if shorter).
+/// Byte offset just past the `n`-th word of a normalized text (the whole text if shorter;
+/// the first word for `n` = 0).
 fn end_of_words(text: &str, n: usize) -> usize {
-    text.match_indices(' ')
-        .nth(n.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i)
+    let mut spaces = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == b' ' {
+            spaces += 1;
+            if spaces >= n {
+                return i;
+            }
+        }
+    }
+    text.len()
 }
 
 impl Signer {
@@ -180,6 +195,7 @@ impl Signer {
             numbers: settings.short.numbers,
             lead_words: settings.lead.words,
             lead_weight: settings.lead.weight,
+            cross_words: settings.cross.words,
             sorted_sets: settings.verify == Verify::Exact,
             minhasher: MinHasher::new(settings.minhash),
         }
@@ -258,6 +274,31 @@ impl Signer {
         let prepared = self.prepare(text);
         self.normalizer
             .normalize_into(&prepared, &mut scratch.normalized);
+        scratch.first_line_words = usize::MAX;
+        if self.cross_words == 0 {
+            return;
+        }
+        // The head is the first line with words: the title, when the record has a title
+        // field. Only that line is normalized again (a single-line text is all head).
+        let Some(end) = prepared.find('\n') else {
+            return;
+        };
+        if prepared[end..].trim().is_empty() {
+            return;
+        }
+        let mut line = String::new();
+        self.normalizer.normalize_into(&prepared[..end], &mut line);
+        if line.is_empty() {
+            for l in prepared[end + 1..].lines() {
+                self.normalizer.normalize_into(l, &mut line);
+                if !line.is_empty() {
+                    break;
+                }
+            }
+        }
+        if !line.is_empty() {
+            scratch.first_line_words = line.split(' ').count();
+        }
     }
 
     /// The normalized lines of `text` (title tags removed first, when enabled), blank lines
@@ -291,6 +332,17 @@ impl Signer {
         };
         let short = words > 0 && words < self.short_words;
         let mut numbers = 0;
+        let (mut head, mut head_numbers) = (0, 0);
+        if self.cross_words > 0 && words > 0 {
+            head = scratch.first_line_words.min(HEAD_WORDS).min(words);
+            if self.numbers {
+                head_numbers = numbers_fingerprint(&text[..end_of_words(text, head)]);
+            }
+            if !short {
+                let lead = &text[..end_of_words(text, self.cross_words)];
+                self.shingler.word_hashes(lead, &mut scratch.words);
+            }
+        }
         if short {
             self.shingler.word_hashes(text, &mut scratch.words);
             self.short_shingler.shingles(text, &mut scratch.shingles);
@@ -339,6 +391,8 @@ impl Signer {
             shingles: distinct as u32,
             short,
             numbers,
+            head: head as u16,
+            head_numbers,
         }
     }
 }

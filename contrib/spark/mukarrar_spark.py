@@ -64,7 +64,10 @@ SIGNED_SCHEMA = StructType(
         StructField("short", BooleanType()),
         StructField("numbers", LongType()),
         StructField("w", ArrayType(LongType())),
+        StructField("h", IntegerType()),
+        StructField("hn", LongType()),
         StructField("b", ArrayType(LongType())),
+        StructField("hb", ArrayType(LongType())),
         StructField("sig", ArrayType(IntegerType())),
         StructField("skipped", StringType()),
         StructField("error", StringType()),
@@ -215,9 +218,11 @@ def read_settings(spark: SparkSession, opts: Options) -> dict[str, Any]:
 # ── the duplicate rule, exactly as `Settings::linked` and `Settings::similarity` ─────────
 
 # What the rule looks at in each document of a pair: distinct shingles (0 when empty),
-# short or long, the fingerprint of a short text's numbers, a short text's word hashes in
-# order and how many distinct words it has, and the signature.
-RULE_COLUMNS = ("n", "short", "numbers", "w", "d", "sig")
+# short or long, the fingerprint of a short text's numbers, the word hashes in order (every
+# word of a short text, the opening `cross.words` of a long one) and how many distinct words
+# they are, the signature, and the head (how many of the words, the fingerprint of its
+# numbers) for cross-length matching.
+RULE_COLUMNS = ("n", "short", "numbers", "w", "d", "sig", "h", "hn")
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,8 @@ class Side:
     w: Column
     d: Column
     sig: Column
+    h: Column
+    hn: Column
 
     @staticmethod
     def named(suffix: str) -> "Side":
@@ -276,8 +283,13 @@ def word_jaccard(a: Side, b: Side) -> Column:
     the words they share (`array_intersect` drops repeated ones, as Rust's sort and dedup
     do) over the distinct words of both, |A| + |B| − |A ∩ B|, as `minhash::jaccard` divides.
     Each side's distinct word count `d` is counted once per document."""
-    inter = F.size(F.array_intersect(a.w, b.w))
-    union = a.d + b.d - inter
+    return words_jaccard(a.w, a.d, b.w, b.d)
+
+
+def words_jaccard(wa: Column, da: Column, wb: Column, db: Column) -> Column:
+    """`word_jaccard` of the sequences `wa` and `wb`, with `da` and `db` distinct words."""
+    inter = F.size(F.array_intersect(wa, wb))
+    union = da + db - inter
     return F.when(union == 0, F.lit(0.0)).otherwise(inter.cast("double") / union.cast("double"))
 
 
@@ -306,19 +318,16 @@ def comparable(settings: dict[str, Any], a: Side, b: Side) -> Column:
     return c
 
 
-def linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
-    """`Settings::linked`: whether the pair are duplicates.
-
-    Long texts: the estimate reaches `threshold`. Short texts: the Jaccard similarity of
-    their word sets reaches `short.threshold`, or (with `short.run_words` > 0) they share a
-    run of at least max(run_words, ⌈run_share × shorter length⌉) consecutive words, the
-    ceiling taken of the same double product as in Rust.
-    """
-    long_ok = estimate(settings, a, b) >= F.lit(float(settings["threshold"]))
+def short_rule(settings: dict[str, Any], wa: Column, wb: Column) -> Column:
+    """`Settings::short_rule` on two word sequences: the Jaccard similarity of their word
+    sets reaches `short.threshold`, or (with `short.run_words` > 0) they share a run of at
+    least max(run_words, ⌈run_share × shorter length⌉) consecutive words, the ceiling taken
+    of the same double product as in Rust."""
     short = settings["short"]
-    short_ok = word_jaccard(a, b) >= F.lit(float(short["threshold"]))
+    da, db = F.size(F.array_distinct(wa)), F.size(F.array_distinct(wb))
+    ok = words_jaccard(wa, da, wb, db) >= F.lit(float(short["threshold"]))
     if short["run_words"] > 0:
-        shorter = F.least(F.size(a.w), F.size(b.w))
+        shorter = F.least(F.size(wa), F.size(wb))
         need = F.greatest(
             F.lit(int(short["run_words"])).cast("long"),
             F.ceil(F.lit(float(short["run_share"])) * shorter.cast("double")),
@@ -326,21 +335,71 @@ def linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
         # Clamped for the slices' int arguments; a run longer than the shorter text is never
         # there.
         within = F.least(need, shorter.cast("long")).cast("int")
-        short_ok = (
-            F.when(short_ok, F.lit(True))
+        ok = (
+            F.when(ok, F.lit(True))
             .when(need > shorter, F.lit(False))
-            .otherwise(shares_run(a.w, b.w, within))
+            .otherwise(shares_run(wa, wb, within))
         )
-    return (
-        F.when(~comparable(settings, a, b), F.lit(False)).when(a.short, short_ok).otherwise(long_ok)
+    return ok
+
+
+def head(a: Side) -> Column:
+    """The head's word hashes (`Signed::head`)."""
+    return F.slice(a.w, 1, F.least(a.h, F.size(a.w)))
+
+
+def cross_linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """`Settings::cross_linked`: both non-empty with a head, heads without different numbers
+    (with the number check) that match by the short-text rule, and one side a bare headline
+    (nothing but its head) or the shorter lead (first `cross.words` words) contained at
+    least `cross.containment` in the other, over distinct words."""
+    cross = settings.get("cross", {"words": 0})
+    if cross["words"] == 0:
+        return F.lit(False)
+    c = (a.n > 0) & (b.n > 0) & (a.h > 0) & (b.h > 0)
+    if settings["short"]["numbers"]:
+        c = c & ((a.hn == 0) | (b.hn == 0) | (a.hn == b.hn))
+    la = F.array_distinct(F.slice(a.w, 1, int(cross["words"])))
+    lb = F.array_distinct(F.slice(b.w, 1, int(cross["words"])))
+    smaller = F.least(F.size(la), F.size(lb))
+    contained = F.when(smaller == 0, F.lit(0.0)).otherwise(
+        F.size(F.array_intersect(la, lb)).cast("double") / smaller.cast("double")
+    ) >= F.lit(float(cross["containment"]))
+    bare = (F.size(a.w) == a.h) | (F.size(b.w) == b.h)
+    return F.when(~c, F.lit(False)).otherwise(
+        short_rule(settings, head(a), head(b)) & (bare | contained)
     )
 
 
+def linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
+    """`Settings::linked`: whether the pair are duplicates.
+
+    Comparable long texts: the estimate reaches `threshold`. Comparable short texts: the
+    short-text rule on their words. Any two texts: the cross-length rule.
+    """
+    long_ok = estimate(settings, a, b) >= F.lit(float(settings["threshold"]))
+    same_length = (
+        F.when(~comparable(settings, a, b), F.lit(False))
+        .when(a.short, short_rule(settings, a.w, b.w))
+        .otherwise(long_ok)
+    )
+    return same_length | cross_linked(settings, a, b)
+
+
 def similarity(settings: dict[str, Any], a: Side, b: Side) -> Column:
-    """`Settings::similarity`, what the report prints: 0 when the pair is not comparable, the
-    Jaccard similarity of the word sets for short texts, the estimate for long ones."""
+    """`Settings::similarity`, what the report prints: the Jaccard similarity of the heads'
+    word sets for a short and a long text linked across lengths, 0 for any other pair that
+    is not comparable, the Jaccard similarity of the word sets for short texts, the estimate
+    for long ones."""
+    ha, hb = head(a), head(b)
+    heads = words_jaccard(ha, F.size(F.array_distinct(ha)), hb, F.size(F.array_distinct(hb)))
     return (
-        F.when(~comparable(settings, a, b), F.lit(0.0))
+        F.when(
+            ~comparable(settings, a, b),
+            F.when((a.short != b.short) & cross_linked(settings, a, b), heads).otherwise(
+                F.lit(0.0)
+            ),
+        )
         .when(a.short, word_jaccard(a, b))
         .otherwise(estimate(settings, a, b))
     )
@@ -603,7 +662,14 @@ class Run:
             F.coalesce(F.col("numbers"), F.lit(0).cast("long")).alias("numbers"),
             words.alias("w"),
             F.size(F.array_distinct(words)).alias("d"),
-            "b",
+            F.coalesce(F.col("h"), F.lit(0)).alias("h"),
+            F.coalesce(F.col("hn"), F.lit(0).cast("long")).alias("hn"),
+            # The head's band keys come after the signature's, as band numbers after theirs
+            # (`Heads::band_number`): one list of keys to bucket.
+            F.concat(
+                F.coalesce(F.col("b"), F.array().cast("array<bigint>")),
+                F.coalesce(F.col("hb"), F.array().cast("array<bigint>")),
+            ).alias("b"),
             "sig",
             "skipped",
             "error",
@@ -782,8 +848,8 @@ class Run:
         live = docs.where(~F.col("empty")).select(
             "pos",
             "b",
-            F.xxhash64("short", "n", "numbers", F.size("w"), "w", "sig").alias("h1"),
-            F.xxhash64("sig", "w", "numbers", "n", "short").alias("h2"),
+            F.xxhash64("short", "n", "numbers", F.size("w"), "w", "sig", "h", "hn").alias("h1"),
+            F.xxhash64("sig", "w", "numbers", "n", "short", "hn", "h").alias("h2"),
         )
         # Used twice below, in one query: Spark shuffles for the window once and reuses it.
         tagged = live.select(
@@ -828,6 +894,8 @@ class Run:
             & (a.numbers == b.numbers)
             & (a.w == b.w)
             & (a.sig == b.sig)
+            & (a.h == b.h)
+            & (a.hn == b.hn)
         )
         edges = self.persist(
             joined.select(

@@ -4,7 +4,8 @@
     python contrib/spark/test_equality.py --mukarrar target/release/mukarrar [--shared DIR]
 
 Runs the job in local[2] over the bundled samples, constructed headlines that need every part
-of the short-text rule, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
+of the short-text rule, one story as article, teasers and headline (cross-length matching) with
+the look-alikes it must keep apart, the mixed-length dev set when present, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
 default `../shared` next to the repository; generated documents when it is absent), a file of
 awkward records (blank lines, invalid JSON, missing and repeated ids, empty texts, exact
 copies, ids that need CSV quoting) and a Parquet copy of one input, and compares every CSV row
@@ -203,6 +204,45 @@ def short_texts(dest: Path) -> tuple[Path, list[tuple[str, str, bool]]]:
     return dest, expect
 
 
+def cross_lengths(dest: Path) -> tuple[Path, list[tuple[str, str, bool]]]:
+    """One story as an article, a short and a long teaser and a bare headline, which
+    cross-length matching puts in one cluster, next to what it must keep apart: a look-alike
+    headline with another number, and an article whose "read also" footer lists another
+    story's headline (that headline stands alone as a record too)."""
+    rng = random.Random(9)
+
+    def words(k: int) -> list[str]:
+        return ["".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 7))) for _ in range(k)]
+
+    title = words(6) + ["3"] + words(2)
+    body = words(120)
+    other_title = words(8)
+    footer_title = words(7)
+    footer_body = words(90)
+    records = [
+        {"id": "article", "title": " ".join(title), "text": " ".join(body)},
+        {"id": "teaser-short", "title": " ".join(title) + " - سبق", "text": " ".join(body[:12])},
+        {"id": "teaser-long", "title": " ".join(title), "text": " ".join(body[:50])},
+        {"id": "headline", "text": " ".join(title)},
+        {"id": "headline-5", "text": " ".join("5" if w == "3" else w for w in title)},
+        {
+            "id": "footer-article",
+            "title": " ".join(footer_title),
+            "text": " ".join(footer_body) + "\nاقرأ أيضا: " + " ".join(other_title),
+        },
+        {"id": "other-headline", "text": " ".join(other_title)},
+    ]
+    write_jsonl(dest, records)
+    expect = [
+        ("article", "teaser-short", True),
+        ("article", "teaser-long", True),
+        ("article", "headline", True),
+        ("article", "headline-5", False),
+        ("footer-article", "other-headline", False),
+    ]
+    return dest, expect
+
+
 def clusters_of(text: str) -> dict[str, str]:
     """Each clustered document's cluster id in a CSV report."""
     return {r[1]: r[0] for r in rows(text)[1:]}
@@ -373,7 +413,20 @@ def main() -> int:
             "short texts: word order, numbers, run lengths, copies", short, [], expect=expect
         )
 
+        cross, expect = cross_lengths(work / "cross.jsonl")
+        check.same(
+            "cross lengths: article, teasers, headline, look-alike, read-also footer",
+            cross,
+            [],
+            cluster_flags=["--include-singletons"],
+            include_singletons=True,
+            expect=expect,
+        )
+
         dev = Path(a.shared) / "eval" / "dev"
+        if (dev / "mixed.jsonl.gz").exists():
+            mixed = first_lines(dev / "mixed.jsonl.gz", work / "mixed.jsonl")
+            check.same("mixed lengths (dev set), defaults", mixed, [])
         if (dev / "articles.jsonl.gz").exists():
             articles = first_lines(dev / "articles.jsonl.gz", work / "articles.jsonl", CORPUS_DOCS)
             headlines = first_lines(dev / "headlines.jsonl.gz", work / "headlines.jsonl")

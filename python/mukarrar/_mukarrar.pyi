@@ -55,6 +55,11 @@ class _Settings(TypedDict, total=False):
     """Compare short texts even when their numbers differ (default False)."""
     short_run_words: int
     """A shared run of this many words makes short texts duplicates (default 7; 0: off)."""
+    cross_words: int
+    """Opening words every text keeps for cross-length matching: a headline or teaser with its
+    article (default 30; 0: off)."""
+    cross_containment: float
+    """Share of the shorter lead that the other lead must hold (default 0.8)."""
     lead_words: int
     """Opening words of a long text whose shingles are weighted (default 60; 0: off)."""
     boilerplate_df: int

@@ -144,6 +144,8 @@ keywords!(
     short_threshold,
     ignore_numbers,
     short_run_words,
+    cross_words,
+    cross_containment,
     lead_words,
     boilerplate_df,
     lead_weight,

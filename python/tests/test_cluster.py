@@ -71,6 +71,8 @@ SETTINGS = {
     "short_threshold": 0.6,
     "ignore_numbers": True,
     "short_run_words": 5,
+    "cross_words": 40,
+    "cross_containment": 0.7,
     "lead_words": 40,
     "boilerplate_df": 3,
     "lead_weight": 2,

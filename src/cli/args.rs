@@ -14,7 +14,9 @@ use mukarrar::minhash::MinHashConfig;
 use mukarrar::normalize::Profile;
 use mukarrar::pipeline::Input;
 use mukarrar::report;
-use mukarrar::settings::{self, Lead, Linkage, Options, Settings, ShortText, DEFAULT_THRESHOLD};
+use mukarrar::settings::{
+    self, Cross, Lead, Linkage, Options, Settings, ShortText, DEFAULT_THRESHOLD,
+};
 use mukarrar::shingle::ShingleKind;
 
 use super::progress::Bars;
@@ -365,6 +367,21 @@ pub struct SignatureArgs {
           value_parser = count, allow_negative_numbers = true)]
     pub short_run_words: usize,
 
+    /// Cross-length matching: a bare headline or a teaser matches the article it comes from.
+    /// Every text keeps its first WORDS words (its lead); two texts match when their heads
+    /// (first lines: the title, when the record has a title field) match as two short texts
+    /// do, and one is a bare headline or the shorter lead is --cross-containment contained in
+    /// the other. 0 turns it off.
+    #[arg(long, value_name = "WORDS", default_value_t = settings::DEFAULT_CROSS_WORDS,
+          value_parser = count, allow_negative_numbers = true)]
+    pub cross_words: usize,
+
+    /// The share of the shorter lead's distinct words that the other lead must hold for two
+    /// texts with matching heads to be duplicates.
+    #[arg(long, value_name = "C", default_value_t = Cross::default().containment,
+          allow_negative_numbers = true)]
+    pub cross_containment: f64,
+
     /// Opening words of a long text whose shingles count --lead-weight times; 0 turns lead
     /// weighting off.
     #[arg(long, value_name = "WORDS", default_value_t = Lead::default().words,
@@ -492,6 +509,8 @@ pub fn settings(
         short_threshold: sig.short_threshold,
         ignore_numbers: sig.ignore_numbers,
         short_run_words: sig.short_run_words,
+        cross_words: sig.cross_words,
+        cross_containment: sig.cross_containment,
         lead_words: sig.lead_words,
         lead_weight: sig.lead_weight,
         boilerplate_df: sig.boilerplate_df,

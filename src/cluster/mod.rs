@@ -173,7 +173,7 @@ impl FromStr for Representative {
 
 /// Buckets up to this size have all their pairs verified in parallel; larger ones are walked
 /// sequentially by [`walk_bucket`].
-const PARALLEL_BUCKET_LIMIT: usize = 64;
+pub(crate) const PARALLEL_BUCKET_LIMIT: usize = 64;
 
 /// True when `a` and `b` agree on every row of some band before `band`: the pair was a
 /// candidate in that earlier band and was dealt with there (verified, or already in one
@@ -196,7 +196,7 @@ pub fn shares_earlier_band(params: LshParams, a: &[u32], b: &[u32], band: usize)
 /// nothing are still compared with every group, as they must be: the components are exactly
 /// those of verifying every pair. `skip(a, b)` names pairs known not to need verifying (dealt
 /// with in an earlier band); returns the number of pairs verified.
-fn walk_bucket(
+pub(crate) fn walk_bucket(
     members: impl Iterator<Item = u32>,
     uf: &mut UnionFind,
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
@@ -331,6 +331,8 @@ pub fn identity(doc: &crate::settings::Signed<'_>) -> u64 {
     bytes.extend(doc.traits.shingles.to_le_bytes());
     bytes.push(doc.traits.short as u8);
     bytes.extend(doc.traits.numbers.to_le_bytes());
+    bytes.extend(doc.traits.head.to_le_bytes());
+    bytes.extend(doc.traits.head_numbers.to_le_bytes());
     bytes.extend(doc.words.iter().flat_map(|v| v.to_le_bytes()));
     h.update(&bytes);
     if let Some(set) = doc.set {
@@ -358,7 +360,7 @@ pub struct LinkStats {
 
 /// Bands processed together: their keys are built and sorted in parallel, and their candidate
 /// pairs verified in parallel, while memory holds only these bands' keys.
-const BANDS_PER_ROUND: usize = 4;
+pub(crate) const BANDS_PER_ROUND: usize = 4;
 
 /// Single linkage straight from the signatures, band by band: the clusters are the connected
 /// components of candidate pairs (two documents sharing a band key) for which `linked` holds.
@@ -429,7 +431,7 @@ pub fn link_bands<'a>(
 /// Candidate pairs are gathered band by band, each pair once (in the first band it shares),
 /// so memory holds the distinct candidate pairs, not one copy per shared band. Exact copies
 /// are best left out by the caller (see [`exact_copies`]): every pair of them would be an
-/// edge.
+/// edge. `extra` are candidate pairs found otherwise (the heads' bands, [`crate::cross`]).
 pub fn link_representative<'a>(
     params: LshParams,
     n_docs: usize,
@@ -437,6 +439,7 @@ pub fn link_representative<'a>(
     signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
     similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
+    extra: Vec<(u32, u32)>,
 ) -> (Vec<Vec<u32>>, LinkStats) {
     let mut stats = LinkStats::default();
     let per_band: Vec<(usize, Vec<(u32, u32)>)> = (0..params.bands)
@@ -464,6 +467,11 @@ pub fn link_representative<'a>(
     for (buckets, band_pairs) in per_band {
         stats.buckets += buckets;
         pairs.extend(band_pairs);
+    }
+    if !extra.is_empty() {
+        pairs.extend(extra);
+        pairs.par_sort_unstable();
+        pairs.dedup();
     }
     stats.verified = pairs.len();
     let mut edges: Vec<(f64, u32, u32)> = pairs
@@ -709,8 +717,15 @@ mod tests {
         // One band of one row that all three share.
         let params = LshParams { bands: 1, rows: 1 };
         let sigs = [[7u32], [7], [7]];
-        let (groups, stats) =
-            link_representative(params, 3, &|_| true, &|i| &sigs[i], &sim, &linked);
+        let (groups, stats) = link_representative(
+            params,
+            3,
+            &|_| true,
+            &|i| &sigs[i],
+            &sim,
+            &linked,
+            Vec::new(),
+        );
         assert_eq!(groups, vec![vec![0, 1]]);
         assert_eq!(stats.verified, 3);
         assert_eq!(stats.buckets, 1);

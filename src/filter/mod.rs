@@ -147,7 +147,9 @@ pub struct Engine {
     seq: u64,
     newest: Option<i64>,
     evicted: u64,
-    keys: Vec<u64>,
+    /// The band numbers and keys of the document being decided ([`crate::cross::Heads::stored_keys`]).
+    keys: Vec<(usize, u64)>,
+    heads: crate::cross::Heads,
     /// True once the window has taken the size it keeps when full.
     reserved: bool,
 }
@@ -194,7 +196,8 @@ impl Engine {
             seq: 0,
             newest: None,
             evicted: 0,
-            keys: vec![0; settings.lsh.bands],
+            keys: Vec::new(),
+            heads: crate::cross::Heads::new(settings),
             reserved: false,
         })
     }
@@ -254,11 +257,7 @@ impl Engine {
             let cutoff = newest.saturating_sub((days * 86_400.0).round() as i64);
             self.evicted += self.window.evict_before(cutoff) as u64;
         }
-        if !doc.traits.is_empty() {
-            for (band, key) in self.keys.iter_mut().enumerate() {
-                *key = self.settings.lsh.band_key(doc.sig, band);
-            }
-        }
+        self.keys = self.heads.stored_keys(doc);
         let in_window = self
             .window
             .first_linked(doc, &self.keys, &self.settings)

@@ -11,13 +11,16 @@
 //! gathering and sorting every copy. Freed slots are reused, so the
 //! memory of a full window stays where it is however long the stream runs.
 //!
-//! The band keys are [`LshParams::band_key`]'s, the keys `cluster` sorts: two documents are
-//! candidates here exactly when they are candidates there.
+//! The band keys are [`Heads::stored_keys`]: the signature's bands ([`LshParams::band_key`],
+//! the keys `cluster` sorts) and, with cross-length matching, the head's bands after them, so
+//! two documents are candidates here exactly when they are candidates there.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::cross::Heads;
+#[cfg(doc)]
 use crate::lsh::LshParams;
 use crate::settings::{Settings, Signed, Traits};
 
@@ -100,7 +103,9 @@ pub(crate) struct Entry {
 /// The recent documents, indexed by band key.
 #[derive(Debug)]
 pub(crate) struct Window {
-    params: LshParams,
+    heads: Heads,
+    /// Band numbers: the signature's, then (with cross-length matching) the head's.
+    bands: usize,
     k: usize,
     /// `k` signature values per slot.
     sigs: Vec<u32>,
@@ -127,15 +132,29 @@ pub(crate) struct Window {
     verified: u64,
 }
 
+/// How many band numbers a document can be found under: the signature's bands, and as many
+/// again for the head's with cross-length matching.
+pub(crate) fn band_numbers(settings: &Settings) -> usize {
+    if settings.cross.on() {
+        let heads = Heads::new(settings);
+        heads.band_number(heads.bands())
+    } else {
+        settings.lsh.bands
+    }
+}
+
 impl Window {
     pub(crate) fn new(settings: &Settings) -> Window {
         Window {
-            params: settings.lsh,
+            heads: Heads::new(settings),
+            bands: band_numbers(settings),
             k: settings.minhash.num_perm,
             sigs: Vec::new(),
             entries: Vec::new(),
             links: Vec::new(),
-            maps: (0..settings.lsh.bands).map(|_| KeyMap::default()).collect(),
+            maps: (0..band_numbers(settings))
+                .map(|_| KeyMap::default())
+                .collect(),
             free: Vec::new(),
             arrival: VecDeque::new(),
             by_date: BinaryHeap::new(),
@@ -179,12 +198,13 @@ impl Window {
     }
 
     /// The earliest document of the window (smallest position) that is an LSH candidate of
-    /// `doc` and linked to it under `settings`, with `doc`'s band keys in `keys`. Candidates
+    /// `doc` and linked to it under `settings`, with `doc`'s band numbers and keys in `keys`
+    /// ([`Heads::stored_keys`]). Candidates
     /// are verified in position order and the search stops at the first linked one.
     pub(crate) fn first_linked(
         &mut self,
         doc: &Signed<'_>,
-        keys: &[u64],
+        keys: &[(usize, u64)],
         settings: &Settings,
     ) -> Option<u32> {
         if doc.traits.is_empty() {
@@ -197,9 +217,9 @@ impl Window {
             self.lookup = 1;
         }
         self.cursors.clear();
-        let bands = self.params.bands;
-        for (band, key) in keys.iter().enumerate() {
-            if let Some(&newest) = self.maps[band].get(&Key::new(*key)) {
+        let bands = self.bands;
+        for &(band, key) in keys {
+            if let Some(&newest) = self.maps[band].get(&Key::new(key)) {
                 let oldest = self.links[newest as usize * bands + band].newer;
                 self.cursors.push((oldest, newest, band as u32));
             }
@@ -233,8 +253,8 @@ impl Window {
 
     /// Adds a document with band keys `keys` (ignored for an empty document, which is never
     /// a candidate) and returns its slot.
-    pub(crate) fn insert(&mut self, entry: Entry, sig: &[u32], keys: &[u64]) -> u32 {
-        let bands = self.params.bands;
+    pub(crate) fn insert(&mut self, entry: Entry, sig: &[u32], keys: &[(usize, u64)]) -> u32 {
+        let bands = self.bands;
         let (position, date, empty) = (entry.position, entry.date, entry.traits.is_empty());
         let entry = Entry {
             live: true,
@@ -266,7 +286,7 @@ impl Window {
         if empty {
             return slot;
         }
-        for (band, &key) in keys.iter().enumerate() {
+        for &(band, key) in keys {
             let link = match self.maps[band].insert(Key::new(key), slot) {
                 Some(newest) => {
                     let oldest = self.links[newest as usize * bands + band].newer;
@@ -290,13 +310,13 @@ impl Window {
     /// Takes the document in `slot` out of the window.
     fn remove(&mut self, slot: u32) {
         let s = slot as usize;
-        let bands = self.params.bands;
+        let bands = self.bands;
         debug_assert!(self.entries[s].live);
         self.entries[s].live = false;
         self.live -= 1;
         if !self.entries[s].traits.is_empty() {
-            for band in 0..bands {
-                let key = Key::new(self.params.band_key(self.sig(slot), band));
+            for (band, key) in self.heads.stored_keys(&self.signed(slot)) {
+                let key = Key::new(key);
                 let Link { newer, older } = self.links[s * bands + band];
                 if newer == slot {
                     // Alone with its key.
@@ -413,6 +433,7 @@ pub(crate) fn entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsh::LshParams;
 
     fn settings() -> Settings {
         let mut s = Settings::default();
@@ -425,13 +446,14 @@ mod tests {
     fn traits() -> Traits {
         Traits {
             shingles: 10,
-            short: false,
-            numbers: 0,
+            ..Traits::default()
         }
     }
 
-    fn keys(s: &Settings, sig: &[u32]) -> Vec<u64> {
-        (0..s.lsh.bands).map(|b| s.lsh.band_key(sig, b)).collect()
+    fn keys(s: &Settings, sig: &[u32]) -> Vec<(usize, u64)> {
+        (0..s.lsh.bands)
+            .map(|b| (b, s.lsh.band_key(sig, b)))
+            .collect()
     }
 
     fn add(w: &mut Window, s: &Settings, pos: u64, sig: &[u32], date: Option<i64>) -> u32 {

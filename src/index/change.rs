@@ -28,7 +28,7 @@ use crate::pipeline::{numbered, preview, Input, Scratch, Settings, Signer};
 use crate::progress::{Progress, Stage};
 use crate::report::text::MemberLine;
 use crate::report::{self, Format, Params, Report};
-use crate::settings::{Signed, Traits};
+use crate::settings::{head_words, Signed, Traits};
 
 /// What `add` does with a document whose id is already in the index (or earlier in the same
 /// run).
@@ -694,8 +694,9 @@ impl Index {
         let added = first_seen.as_deref();
         let mut insert_doc = conn.prepare_cached(&format!(
             "INSERT INTO documents (pos, id, cluster, signature, shingles, chars, added, batch, \
-             source, preview, fields, short, numbers, words) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, {NOW}), ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+             source, preview, fields, short, numbers, words, head, head_numbers) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, {NOW}), ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+             ?15, ?16)"
         ))?;
         let mut insert_key = conn.prepare_cached(schema::INSERT_BAND_KEY)?;
         for (i, d) in new.iter().enumerate() {
@@ -715,6 +716,8 @@ impl Index {
                 i64::from(d.traits.short),
                 d.traits.numbers as i64,
                 store::words_blob(&d.words),
+                i64::from(d.traits.head),
+                d.traits.head_numbers as i64,
             ])?;
         }
         // In key order, so that neighbouring inserts touch neighbouring pages.
@@ -1264,14 +1267,17 @@ pub(super) fn sign(signer: &Signer, docs: Vec<(Document, Location)>) -> Vec<NewD
 /// A new document's band key: (band, key, document index).
 type BandKey = (u32, u64, u32);
 
-/// The band keys of the new documents that are not empty, as (band, key, document), sorted.
-pub(super) fn band_keys(params: crate::lsh::LshParams, new: &[NewDoc]) -> Vec<BandKey> {
+/// The band keys of the new documents that are not empty ([`crate::cross::Heads::stored_keys`]),
+/// as (band, key, document), sorted.
+pub(super) fn band_keys(heads: &crate::cross::Heads, new: &[NewDoc]) -> Vec<BandKey> {
     let mut keys: Vec<BandKey> = new
         .par_iter()
         .enumerate()
-        .filter(|(_, d)| !d.traits.is_empty())
         .flat_map_iter(|(i, d)| {
-            (0..params.bands).map(move |b| (b as u32, params.band_key(&d.signature, b), i as u32))
+            heads
+                .stored_keys(&d.signed())
+                .into_iter()
+                .map(move |(b, key)| (b as u32, key, i as u32))
         })
         .collect();
     keys.par_sort_unstable();
@@ -1387,8 +1393,17 @@ fn plan(
     }
     let is_known = |i: u32| known.binary_search_by_key(&i, |&(d, _)| d).is_ok();
 
-    // Candidates among the indexed documents.
-    let keys = band_keys(params, new);
+    // Candidates among the indexed documents, found under the signature's bands and the
+    // heads' (stored after the signature's, under band numbers after theirs: `crate::cross`).
+    let heads = &crate::cross::Heads::new(settings);
+    let head = |i: usize| -> &[u64] {
+        if settings.cross.on() {
+            head_words(&new[i].words, &new[i].traits)
+        } else {
+            &[]
+        }
+    };
+    let keys = band_keys(heads, new);
     let pairs = stored_candidates(conn, &keys, |i| copies[i as usize] == i && !is_known(i))?;
     let mut verified = pairs.len();
     read_rows(conn, &pairs, k, &mut stored)?;
@@ -1458,6 +1473,10 @@ fn plan(
         |a: u32, b: u32| settings.linked(&new[a as usize].signed(), &new[b as usize].signed());
     let (mut uf, link) = cluster::link_bands(params, n, &first_copy, &sig, &linked);
     verified += link.verified;
+    if settings.cross.on() {
+        let first_head = |i: usize| if first_copy(i) { head(i) } else { &[] };
+        verified += crate::cross::link_heads(heads, n, &first_head, &mut uf, &linked).verified;
+    }
     uf.grow(n + existing.len());
     for (i, &c) in copies.iter().enumerate() {
         if c as usize != i {

@@ -72,6 +72,8 @@ pub struct Index {
     conn: Connection,
     path: PathBuf,
     settings: Settings,
+    /// The head bander of `settings` (cross-length matching), made once.
+    heads: crate::cross::Heads,
     format_version: u32,
 }
 
@@ -293,12 +295,18 @@ impl Index {
             )
         })?;
         store::tune(&conn, access).map_err(|e| sqlite(path, e))?;
+        if format_version < 3 {
+            // After `tune`: setting `temp_store` drops every temporary object.
+            conn.execute_batch(schema::FORMAT_2_VIEW)
+                .map_err(|e| sqlite(path, e))?;
+        }
         if access == Access::ReadWrite {
             store::complete(&conn).map_err(|e| sqlite(path, e))?;
         }
         Ok(Index {
             conn,
             path: path.to_path_buf(),
+            heads: crate::cross::Heads::new(&settings),
             settings,
             format_version,
         })

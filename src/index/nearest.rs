@@ -253,7 +253,7 @@ impl Index {
         stats: &mut NearestStats,
     ) -> rusqlite::Result<Vec<Neighbour>> {
         let settings = &self.settings;
-        let keys = band_keys(settings.lsh, queries);
+        let keys = band_keys(&crate::cross::Heads::new(settings), queries);
         let pairs = stored_candidates(&self.conn, &keys, |_| true)?;
         stats.candidates += pairs.len();
         let mut stored: HashMap<u64, Row> = HashMap::new();

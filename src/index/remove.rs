@@ -119,7 +119,7 @@ pub(super) fn remove_positions(
     positions: &[u64],
 ) -> rusqlite::Result<Vec<ClusterAfterRemoval>> {
     let k = settings.minhash.num_perm;
-    let lsh = settings.lsh;
+    let heads = crate::cross::Heads::new(settings);
     let mut affected = BTreeSet::new();
     let mut delete_key =
         conn.prepare_cached("DELETE FROM bands WHERE band = ?1 AND key = ?2 AND pos = ?3")?;
@@ -130,12 +130,10 @@ pub(super) fn remove_positions(
         let Some(row) = store::document(conn, pos, k)? else {
             continue;
         };
-        if !row.traits.is_empty() {
-            for band in 0..lsh.bands {
-                let key = lsh.band_key(&row.signature, band) as i64;
-                if delete_key.execute(params![band as i64, key, pos as i64])? == 0 {
-                    delete_recent_key.execute(params![band as i64, key, pos as i64])?;
-                }
+        for (band, key) in heads.stored_keys(&row.signed()) {
+            let (band, key) = (band as i64, key as i64);
+            if delete_key.execute(params![band, key, pos as i64])? == 0 {
+                delete_recent_key.execute(params![band, key, pos as i64])?;
             }
         }
         delete_doc.execute([pos as i64])?;
@@ -147,7 +145,7 @@ pub(super) fn remove_positions(
     for id in affected {
         let before = cluster_size(conn, id)?.unwrap_or(1) as usize;
         let members = store::members(conn, id, k)?;
-        let parts = components(&members, settings);
+        let parts = components(&members, settings, &heads);
         let mut after = ClusterAfterRemoval {
             id,
             before,
@@ -189,7 +187,11 @@ pub(super) fn remove_positions(
 /// The connected components of `members` (sorted by position) under the index's settings:
 /// index lists into `members`, each sorted, ordered by their first element; documents in no
 /// pair come as parts of one.
-fn components(members: &[Row], settings: &Settings) -> Vec<Vec<usize>> {
+fn components(
+    members: &[Row],
+    settings: &Settings,
+    heads: &crate::cross::Heads,
+) -> Vec<Vec<usize>> {
     let n = members.len();
     let sig = |i: usize| members[i].signature.as_slice();
     let buckets = lsh::buckets(settings.lsh, n, &|i| !members[i].traits.is_empty(), &sig);
@@ -197,6 +199,12 @@ fn components(members: &[Row], settings: &Settings) -> Vec<Vec<usize>> {
         settings.linked(&members[a as usize].signed(), &members[b as usize].signed())
     };
     let mut uf = cluster::link(n, &buckets, &linked);
+    let head = |i: usize| members[i].signed().head();
+    for (a, b) in crate::cross::head_pairs(heads, n, &head) {
+        if uf.find(a) != uf.find(b) && linked(a, b) {
+            uf.union(a, b);
+        }
+    }
     let mut parts: Vec<Vec<usize>> = uf
         .groups()
         .into_iter()

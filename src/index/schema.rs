@@ -5,13 +5,23 @@
 //! be read.
 
 /// The format this version of mukarrar writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format this version of mukarrar reads. A file also records the oldest version
 /// that can read *it*, so a newer mukarrar can say when an older one may still open its files.
 ///
-/// Format 1 kept every band key in `bands`; format 2 keeps the newest in `bands_recent`.
+/// Format 1 kept every band key in `bands`; format 2 keeps the newest in `bands_recent`;
+/// format 3 adds each document's head (`head`, `head_numbers`) and the band keys of its head
+/// (bands numbered after the signature's) for cross-length matching. A format-2 file is read
+/// through [`FORMAT_2_VIEW`]: its settings have cross-length matching off, so no rule reads
+/// the heads.
 pub const OLDEST_SUPPORTED: u32 = 2;
+
+/// Shadows a format-2 file's `documents` with a temporary view (temporary objects come first
+/// in SQLite's name lookup, and a read-only connection may create them) that adds the format-3
+/// columns, with no head.
+pub const FORMAT_2_VIEW: &str = "CREATE TEMP VIEW documents AS \
+     SELECT *, 0 AS head, 0 AS head_numbers FROM main.documents";
 
 /// SQLite's `application_id` of an index ("mkrr"), so `file(1)` and mukarrar can tell an
 /// index from any other SQLite database.
@@ -44,6 +54,8 @@ CREATE TABLE documents (
     short     INTEGER NOT NULL,
     numbers   INTEGER NOT NULL,
     words     BLOB,
+    head         INTEGER NOT NULL DEFAULT 0,
+    head_numbers INTEGER NOT NULL DEFAULT 0,
     chars     INTEGER NOT NULL,
     added     TEXT NOT NULL,
     batch     INTEGER NOT NULL,

@@ -203,7 +203,7 @@ impl Row {
 }
 
 const ROW_COLUMNS: &str =
-    "pos, id, cluster, signature, shingles, chars, preview, short, numbers, words";
+    "pos, id, cluster, signature, shingles, chars, preview, short, numbers, words, head, head_numbers";
 
 fn row(r: &rusqlite::Row<'_>, k: usize) -> rusqlite::Result<Row> {
     let mut signature = Vec::with_capacity(k);
@@ -217,6 +217,8 @@ fn row(r: &rusqlite::Row<'_>, k: usize) -> rusqlite::Result<Row> {
             shingles: r.get::<_, i64>(4)? as u32,
             short: r.get::<_, i64>(7)? != 0,
             numbers: r.get::<_, i64>(8)? as u64,
+            head: r.get::<_, i64>(10)? as u16,
+            head_numbers: r.get::<_, i64>(11)? as u64,
         },
         words: read_words(r.get_ref(9)?.as_blob_or_null()?)?,
         chars: r.get::<_, i64>(5)? as u64,

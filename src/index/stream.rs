@@ -46,12 +46,10 @@ impl Index {
         if doc.traits.is_empty() {
             return Ok(None);
         }
-        let params = self.settings.lsh;
         let k = self.settings.minhash.num_perm;
         let mut lookup = self.conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
         let mut found: Vec<u64> = Vec::new();
-        for band in 0..params.bands {
-            let key = params.band_key(doc.sig, band);
+        for (band, key) in self.heads.stored_keys(doc) {
             let rows = lookup.query_map(params![band as i64, key as i64], |r| {
                 r.get::<_, i64>(0).map(|p| p as u64)
             })?;
@@ -191,8 +189,8 @@ impl Appender {
         let run = || -> rusqlite::Result<()> {
             let mut insert_doc = index.conn.prepare_cached(&format!(
                 "INSERT INTO documents (pos, id, cluster, signature, shingles, chars, added, \
-                 batch, source, preview, fields, short, numbers, words) \
-                 VALUES (?1, ?2, ?1, ?3, ?4, ?5, {NOW}, ?6, ?7, ?8, NULL, ?9, ?10, ?11)"
+                 batch, source, preview, fields, short, numbers, words, head, head_numbers) \
+                 VALUES (?1, ?2, ?1, ?3, ?4, ?5, {NOW}, ?6, ?7, ?8, NULL, ?9, ?10, ?11, ?12, ?13)"
             ))?;
             let s = &doc.signed;
             insert_doc.execute(params![
@@ -207,14 +205,12 @@ impl Appender {
                 i64::from(s.traits.short),
                 s.traits.numbers as i64,
                 store::words_blob(s.words),
+                i64::from(s.traits.head),
+                s.traits.head_numbers as i64,
             ])?;
-            if !s.traits.is_empty() {
-                let params = index.settings.lsh;
-                let mut insert_key = index.conn.prepare_cached(schema::INSERT_BAND_KEY)?;
-                for band in 0..params.bands {
-                    let key = params.band_key(s.sig, band);
-                    insert_key.execute(params![band as i64, key as i64, position as i64])?;
-                }
+            let mut insert_key = index.conn.prepare_cached(schema::INSERT_BAND_KEY)?;
+            for (band, key) in index.heads.stored_keys(s) {
+                insert_key.execute(params![band as i64, key as i64, position as i64])?;
             }
             Ok(())
         };

@@ -201,7 +201,11 @@ impl LshParams {
     /// The band key of band `band` of `sig`.
     #[inline]
     pub fn band_key(&self, sig: &[u32], band: usize) -> u64 {
-        let rows = &sig[band * self.rows..(band + 1) * self.rows];
+        Self::rows_key(&sig[band * self.rows..(band + 1) * self.rows], band)
+    }
+
+    /// The key of band `band` whose rows are `rows`.
+    pub fn rows_key(rows: &[u32], band: usize) -> u64 {
         let mut bytes = [0u8; 4 * 64];
         if rows.len() <= 64 {
             for (chunk, v) in bytes.chunks_exact_mut(4).zip(rows) {

@@ -96,6 +96,23 @@ impl MinHasher {
         sign_blocks(&self.a, &self.b, shingles, sig);
     }
 
+    /// The slots `start..start + out.len()` of the signature of `shingles`: what one LSH band
+    /// of a small set needs, without the rest.
+    pub fn sign_range(&self, shingles: &[u64], start: usize, out: &mut [u32]) {
+        let end = start + out.len();
+        out.fill(EMPTY);
+        for &h in shingles {
+            let x = h as u32;
+            for ((s, &a), &b) in out
+                .iter_mut()
+                .zip(&self.a[start..end])
+                .zip(&self.b[start..end])
+            {
+                *s = (*s).min(a.wrapping_mul(x).wrapping_add(b));
+            }
+        }
+    }
+
     /// The signature of the set of `shingles`.
     pub fn sign(&self, shingles: &[u64]) -> Vec<u32> {
         let mut sig = vec![EMPTY; self.num_perm()];

@@ -74,7 +74,7 @@ fn samples_keep_one_document_per_cluster() {
         let in_kept = members.iter().filter(|m| kept.contains(m)).count();
         assert_eq!(in_kept, 1, "{members:?}");
     }
-    assert_eq!(kept.len(), 30);
+    assert_eq!(kept.len(), 28);
 }
 
 #[test]
@@ -280,7 +280,8 @@ fn the_index_is_checked_and_grows_by_first_seen_documents() {
         .filter(|d| d["duplicate_of"].is_null())
         .map(|d| d["id"].as_str().unwrap())
         .collect();
-    assert_eq!(first_seen.len(), 30);
+    // 28: `oil-3` and `weather-2` repeat shorter texts of their stories (cross-length).
+    assert_eq!(first_seen.len(), 28);
     // The index holds exactly the first-seen documents, at their input positions.
     let stored = support::stored_ids(&db);
     assert_eq!(stored, first_seen);
@@ -310,7 +311,7 @@ fn the_index_is_checked_and_grows_by_first_seen_documents() {
     .unwrap();
     let out = run(&["filter", s(&new), "--db", s(&db), "--add", "--annotate"]);
     assert_eq!(json(out.trim_end())["cluster_id"], 45);
-    assert_eq!(support::stored_ids(&db).len(), 31);
+    assert_eq!(support::stored_ids(&db).len(), 29);
 
     // Signature flags must agree with the index's.
     let err = fails(&["filter", s(&input), "--db", s(&db), "--threshold", "0.9"]);

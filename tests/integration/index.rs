@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 /// Adds `lines` to a new index in `slices` slices and checks that export equals one `cluster`
 /// run over all of them, in every format that carries the clusters.
-fn slices_equal_one_run(lines: &[String], slices: usize, settings: &[&str]) {
+pub(crate) fn slices_equal_one_run(lines: &[String], slices: usize, settings: &[&str]) {
     let dir = TempDir::new().unwrap();
     let all = dir.path().join("all.jsonl");
     write_lines(&all, lines);
@@ -777,4 +777,27 @@ fn copies_against_an_index_of_copies_verify_a_linear_number_of_pairs() {
         stats.contains(&format!("1 holding {} documents", 2 * n)),
         "{stats}"
     );
+}
+
+#[test]
+fn a_format_2_index_is_read_as_before_and_refused_for_writing() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("i.db");
+    let input = sample("labelled.jsonl");
+    // Format 2 had no heads, and its settings no cross-length matching.
+    run(&["index", "create", s(&db), "--cross-words", "0"]);
+    run(&["index", "add", s(&db), s(&input)]);
+    let before = run(&["index", "export", s(&db), "--format", "csv"]);
+    assert!(before.lines().count() > 3, "{before}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE documents DROP COLUMN head; ALTER TABLE documents DROP COLUMN head_numbers;",
+    )
+    .unwrap();
+    drop(conn);
+    set_meta(&db, "format_version", "2");
+    assert_eq!(run(&["index", "export", s(&db), "--format", "csv"]), before);
+    run(&["index", "stats", s(&db)]);
+    let err = fails(&["index", "add", s(&db), s(&input)]);
+    assert!(err.contains("writes only format 3"), "{err}");
 }

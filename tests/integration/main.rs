@@ -11,6 +11,7 @@ mod support;
 mod cli;
 mod compare;
 mod completions;
+mod cross;
 mod filter;
 mod filter_cli;
 mod formats;

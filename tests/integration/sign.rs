@@ -42,13 +42,15 @@ fn settings(flags: &[&str]) -> Settings {
     serde_json::from_str(&stdout(&args)).unwrap()
 }
 
-/// Clusters `sign`'s output the way `cluster` does (buckets of equal band keys, every pair
-/// verified from the signatures, connected components) and prints the CSV report.
+/// Clusters `sign`'s output the way `cluster` does (buckets of equal band keys of the
+/// signatures and of the heads, every pair verified from the signatures and words, connected
+/// components) and prints the CSV report.
 fn cluster_signed(docs: &[SignedDoc], settings: &Settings) -> String {
     let mut by_key: HashMap<(usize, i64), Vec<u32>> = HashMap::new();
     for (i, d) in docs.iter().enumerate() {
         assert_eq!(d.pos, i as u64);
-        for (band, &key) in d.b.iter().enumerate() {
+        // The head's keys come after the signature's, numbered after its bands.
+        for (band, &key) in d.b.iter().chain(&d.hb).enumerate() {
             by_key.entry((band, key)).or_default().push(i as u32);
         }
     }
@@ -167,6 +169,7 @@ fn band_keys_and_signatures_follow_the_documents() {
     let input = sample("labelled.jsonl");
     let docs = signed(&["sign", input.to_str().unwrap(), "--with-signature"]);
     let settings = Settings::default();
+    let heads = mukarrar::cross::Heads::new(&settings);
     assert_eq!(docs.len(), 34);
     for (i, d) in docs.iter().enumerate() {
         assert_eq!((d.pos, d.line), (i as u64, i as u64 + 1));
@@ -177,6 +180,11 @@ fn band_keys_and_signatures_follow_the_documents() {
         for (band, &key) in d.b.iter().enumerate() {
             assert_eq!(key as u64, settings.lsh.band_key(&sig, band));
         }
+        // The head's keys: a MinHash of the head's words, banded the same way.
+        let words = d.words();
+        let head: Vec<u64> = d.hb.iter().map(|&k| k as u64).collect();
+        assert!(d.h > 0 && d.h as usize <= words.len());
+        assert_eq!(head, heads.keys(&words[..d.h as usize]));
     }
     // The two exact republications of the health story share every band key.
     let by_id: HashMap<&str, &SignedDoc> = docs.iter().map(|d| (d.id.as_str(), d)).collect();

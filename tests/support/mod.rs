@@ -125,6 +125,75 @@ pub fn corpus(n: usize, seed: u64) -> Vec<String> {
     lines
 }
 
+/// `n` stories in the forms an aggregator receives (JSONL with `id`, `title`, `text`,
+/// `group`): each an article (title, then a body), most also a teaser (the title with an
+/// outlet's tag, then the body's first sentences) and a bare headline (`text` only); some
+/// headlines have a look-alike that differs in a number, and some articles end with a "read
+/// also" line that lists another story's title. Ids are `s{story}-{kind}`.
+pub fn mixed_lengths(n: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut titles: Vec<Vec<String>> = Vec::new();
+    let mut lines = Vec::new();
+    let line = |id: String, title: &str, text: &str, group: &str| {
+        format!(
+            "{{\"id\":\"{id}\",\"title\":\"{title}\",\"text\":\"{text}\",\"group\":\"{group}\"}}"
+        )
+    };
+    for i in 0..n {
+        let mut title: Vec<String> = (0..6 + rng.below(6))
+            .map(|_| word(rng.below(5000)))
+            .collect();
+        let number = 1 + rng.below(90);
+        if rng.below(3) == 0 {
+            title.insert(2, number.to_string());
+        }
+        let body: Vec<String> = (0..60 + rng.below(200))
+            .map(|_| word(rng.below(5000)))
+            .collect();
+        let mut text = body.join(" ");
+        if i > 0 && rng.below(4) == 0 {
+            let other = &titles[rng.below(titles.len() as u64) as usize];
+            text.push_str("\\n");
+            text.push_str(&format!("{} {}", word(7), other.join(" ")));
+        }
+        let group = format!("s{i}");
+        let t = title.join(" ");
+        lines.push(line(format!("s{i}-article"), &t, &text, &group));
+        if rng.below(4) != 0 {
+            let lead = body[..8 + rng.below(40) as usize].join(" ");
+            lines.push(line(
+                format!("s{i}-teaser"),
+                &format!("{t} - {}", word(9)),
+                &lead,
+                &group,
+            ));
+        }
+        if rng.below(4) != 0 {
+            lines.push(line(format!("s{i}-headline"), "", &t, &group));
+            if title.contains(&number.to_string()) {
+                let other: Vec<String> = title
+                    .iter()
+                    .map(|w| {
+                        if *w == number.to_string() {
+                            (number + 1).to_string()
+                        } else {
+                            w.clone()
+                        }
+                    })
+                    .collect();
+                lines.push(line(
+                    format!("s{i}-lookalike"),
+                    "",
+                    &other.join(" "),
+                    &format!("{group}-other"),
+                ));
+            }
+        }
+        titles.push(title);
+    }
+    lines
+}
+
 pub fn write_lines(path: &Path, lines: &[String]) {
     let mut body = lines.join("\n");
     body.push('\n');

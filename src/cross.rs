@@ -1,0 +1,227 @@
+//! Candidates for cross-length matching ([`crate::settings::Cross`]): the band keys of each
+//! text's head.
+//!
+//! The signatures of a headline (word 1-grams) and of an article (weighted word 3-grams of its
+//! whole text) never share a band, so verification would never see the pair. Every text
+//! therefore gets a second set of band keys, from a MinHash of its head's words (its title, or
+//! the whole of a bare headline), banded for [`HEAD_CANDIDATES`]: a headline, a teaser and an
+//! article with (nearly) the same title meet in a bucket, and
+//! [`Settings::linked`] decides. The keys are computed from the head's word hashes, which
+//! every signed document keeps anyway, so they cost no memory in a batch run; an index and
+//! `mukarrar sign` store them next to the signature's keys (band numbers after those of the
+//! signature, [`Heads::band_number`]).
+
+use rayon::prelude::*;
+
+use crate::cluster::{self, LinkStats, UnionFind};
+use crate::lsh::{self, LshParams};
+use crate::minhash::MinHasher;
+use crate::settings::{Settings, Signed};
+
+/// The head similarity the heads' bands are chosen for (25 bands × 5 rows of 128 slots).
+///
+/// Heads match at a word-set similarity of [`crate::settings::ShortText::threshold`] (0.75) or
+/// through a long shared run, which leaves them at 0.5 or more in practice. Measured on the
+/// mixed-length dev set and the dev corpus (BENCHMARKS.md, "Cross-length matching"): banding
+/// for 0.3, as the signatures are, verified 339,484 head pairs on the dev corpus for the same
+/// mixed-set recall that 0.5 reaches with 20,539; 0.6 and 0.7 lose headline–teaser pairs
+/// (recall 0.966, 0.959 against 0.969).
+pub const HEAD_CANDIDATES: f64 = 0.5;
+
+/// Computes the band keys of heads.
+#[derive(Debug, Clone)]
+pub struct Heads {
+    minhasher: MinHasher,
+    params: LshParams,
+    /// The signature's bands, numbered before the head's.
+    signature: LshParams,
+}
+
+impl Heads {
+    /// The head bander of `settings` (which must be valid).
+    pub fn new(settings: &Settings) -> Heads {
+        Heads {
+            minhasher: MinHasher::new(settings.minhash),
+            params: LshParams::choose(
+                HEAD_CANDIDATES,
+                settings.minhash.num_perm,
+                settings.objective,
+            ),
+            signature: settings.lsh,
+        }
+    }
+
+    /// The keys of bands `first..first + out.len()` of a head whose word hashes are `head`
+    /// (not empty), into `out`: one pass over the head for all of their rows.
+    pub fn keys_into(&self, head: &[u64], first: usize, out: &mut [u64]) {
+        let r = self.params.rows;
+        let mut stack = [0u32; 128];
+        let mut heap = Vec::new();
+        let slots = if r * out.len() <= stack.len() {
+            &mut stack[..r * out.len()]
+        } else {
+            heap.resize(r * out.len(), 0);
+            &mut heap[..]
+        };
+        self.minhasher.sign_range(head, first * r, slots);
+        for (j, key) in out.iter_mut().enumerate() {
+            *key = rows_key(&slots[j * r..(j + 1) * r], first + j);
+        }
+    }
+
+    /// Every band key of a head, band by band (none for an empty head).
+    pub fn keys(&self, head: &[u64]) -> Vec<u64> {
+        if head.is_empty() {
+            return Vec::new();
+        }
+        let mut keys = vec![0; self.params.bands];
+        self.keys_into(head, 0, &mut keys);
+        keys
+    }
+
+    /// The number of head bands.
+    pub fn bands(&self) -> usize {
+        self.params.bands
+    }
+
+    /// Every band key a stored document is found under, as (band number, key): the
+    /// signature's bands, then its head's ([`band_number`](Self::band_number)). None for an
+    /// empty document.
+    pub fn stored_keys(&self, doc: &Signed<'_>) -> Vec<(usize, u64)> {
+        if doc.traits.is_empty() {
+            return Vec::new();
+        }
+        let mut keys: Vec<(usize, u64)> = (0..self.signature.bands)
+            .map(|b| (b, self.signature.band_key(doc.sig, b)))
+            .collect();
+        let head = doc.head();
+        if !head.is_empty() {
+            let own = self.keys(head).into_iter().enumerate();
+            keys.extend(own.map(|(b, key)| (self.band_number(b), key)));
+        }
+        keys
+    }
+
+    /// The band number under which head band `band` is stored next to the signature's bands
+    /// (an index's `bands` table, the Spark job's buckets): after them.
+    pub fn band_number(&self, band: usize) -> usize {
+        self.signature.bands + band
+    }
+}
+
+/// The key of head band `band` whose rows are `rows`: a multiply–xorshift fold, cheaper than
+/// the signature bands' xxh3 for the few rows of a head band (its keys are only compared with
+/// other head keys).
+fn rows_key(rows: &[u32], band: usize) -> u64 {
+    let mut h = (band as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &r in rows {
+        h = (h ^ u64::from(r)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 31;
+    }
+    h
+}
+
+/// Links the pairs that share a head band key and that `linked` links, into `uf` (the union-find
+/// of the signature bands' pairs): the cross-length candidates of a batch run. `head(i)` is
+/// document `i`'s head word hashes (empty when it takes no part). Pairs already in one
+/// cluster are not verified; large buckets are walked as the signature bands' are.
+pub fn link_heads<'a>(
+    heads: &Heads,
+    n_docs: usize,
+    head: &(dyn Fn(usize) -> &'a [u64] + Sync),
+    uf: &mut UnionFind,
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+) -> LinkStats {
+    let mut stats = LinkStats::default();
+    let bands: Vec<usize> = (0..heads.params.bands).collect();
+    for round in bands.chunks(cluster::BANDS_PER_ROUND) {
+        // Each head is hashed once per round for all of the round's bands.
+        let per_doc: Vec<(u32, [u64; cluster::BANDS_PER_ROUND])> = (0..n_docs)
+            .into_par_iter()
+            .filter(|&i| !head(i).is_empty())
+            .map(|i| {
+                let mut keys = [0; cluster::BANDS_PER_ROUND];
+                heads.keys_into(head(i), round[0], &mut keys[..round.len()]);
+                (i as u32, keys)
+            })
+            .collect();
+        let keys: Vec<Vec<(u64, u32)>> = (0..round.len())
+            .into_par_iter()
+            .map(|j| {
+                let mut keys: Vec<(u64, u32)> = per_doc.iter().map(|(i, k)| (k[j], *i)).collect();
+                keys.sort_unstable();
+                keys
+            })
+            .collect();
+        drop(per_doc);
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for band_keys in &keys {
+            for run in lsh::runs(band_keys) {
+                stats.buckets += 1;
+                if run.len() > cluster::PARALLEL_BUCKET_LIMIT {
+                    stats.verified +=
+                        cluster::walk_bucket(run.iter().map(|&(_, d)| d), uf, linked, &|_, _| {
+                            false
+                        });
+                    continue;
+                }
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        let (a, b) = (run[i].1, run[j].1);
+                        if uf.find(a) != uf.find(b) {
+                            pairs.push((a, b));
+                        }
+                    }
+                }
+            }
+        }
+        drop(keys);
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        stats.verified += pairs.len();
+        let kept: Vec<(u32, u32)> = pairs
+            .into_par_iter()
+            .filter(|&(a, b)| linked(a, b))
+            .collect();
+        for (a, b) in kept {
+            uf.union(a, b);
+        }
+    }
+    stats
+}
+
+/// The distinct pairs that share a head band key, `a < b`, sorted: the cross-length
+/// candidates for representative linkage.
+pub fn head_pairs<'a>(
+    heads: &Heads,
+    n_docs: usize,
+    head: &(dyn Fn(usize) -> &'a [u64] + Sync),
+) -> Vec<(u32, u32)> {
+    let per_band: Vec<Vec<(u32, u32)>> = (0..heads.params.bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut keys: Vec<(u64, u32)> = (0..n_docs)
+                .filter(|&i| !head(i).is_empty())
+                .map(|i| {
+                    let mut key = [0];
+                    heads.keys_into(head(i), band, &mut key);
+                    (key[0], i as u32)
+                })
+                .collect();
+            keys.sort_unstable();
+            let mut pairs = Vec::new();
+            for run in lsh::runs(&keys) {
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        pairs.push((run[i].1, run[j].1));
+                    }
+                }
+            }
+            pairs
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
