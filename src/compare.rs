@@ -70,8 +70,12 @@ pub enum Rule {
     Short,
     /// Both texts long: the measure over their (lead-weighted) shingles.
     Long,
-    /// One short text and one long one: no part of the rule compares them.
+    /// One short text and one long one, without cross-length matching: no part of the rule
+    /// compares them.
     Mixed,
+    /// One short text and one long one: their heads (titles) and leads
+    /// ([`crate::settings::Cross`]).
+    Cross,
     /// A text empty after normalization: never a duplicate.
     Empty,
 }
@@ -82,11 +86,12 @@ impl Rule {
     /// This is the one place where a pair is assigned a part of the rule: a new part (such as
     /// one that compares a short text with the title and lead of a long one) is a new variant
     /// returned here, its name in [`Rule::name`] and its measurements in [`explain`].
-    pub fn of(_settings: &Settings, a: &Traits, b: &Traits) -> Rule {
+    pub fn of(settings: &Settings, a: &Traits, b: &Traits) -> Rule {
         match (a.is_empty() || b.is_empty(), a.short, b.short) {
             (true, _, _) => Rule::Empty,
             (false, true, true) => Rule::Short,
             (false, false, false) => Rule::Long,
+            (false, _, _) if settings.cross.on() => Rule::Cross,
             (false, _, _) => Rule::Mixed,
         }
     }
@@ -97,6 +102,7 @@ impl Rule {
             Rule::Short => "short",
             Rule::Long => "long",
             Rule::Mixed => "mixed",
+            Rule::Cross => "cross-length",
             Rule::Empty => "empty",
         }
     }
@@ -131,6 +137,16 @@ impl Rule {
                 "one text has fewer than {} words and the other more: never compared, so \
                  never duplicates",
                 s.short.words
+            ),
+            Rule::Cross => format!(
+                "one text has fewer than {} words and the other more: duplicates when their \
+                 heads (first line, at most {} words) match as two short texts do, without \
+                 different numbers, and one text is nothing but its head or {:.0}% of the \
+                 distinct words of the shorter lead (first {} words) are in the other's",
+                s.short.words,
+                crate::settings::HEAD_WORDS,
+                100.0 * s.cross.containment,
+                s.cross.words
             ),
             Rule::Empty => "a text empty after normalization: never a duplicate".into(),
         }
@@ -213,6 +229,121 @@ pub struct Numbers {
     pub passed: bool,
 }
 
+/// What the cross-length rule ([`crate::settings::Cross`]) measures on a pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossParts {
+    /// Words in each head.
+    pub head_words: (usize, usize),
+    /// Word-set Jaccard similarity of the heads.
+    pub head_jaccard: f64,
+    /// Longest run of words the heads share.
+    pub head_run: usize,
+    /// The shared run the short rule needs between the heads (0 when that part is off).
+    pub head_run_needed: usize,
+    /// Whether the heads match as two short texts do.
+    pub heads_match: bool,
+    /// False when both heads hold numbers, and not the same ones.
+    pub numbers_passed: bool,
+    /// Whether a text is nothing but its head (a bare headline).
+    pub bare: bool,
+    /// Share of the shorter lead's distinct words found in the other lead.
+    pub lead_containment: f64,
+    /// The share needed.
+    pub containment_needed: f64,
+    /// The cross-length rule's verdict.
+    pub linked: bool,
+}
+
+impl CrossParts {
+    /// The cross-length rule's measurements on `a` and `b`, or `None` where it does not apply.
+    pub fn of(settings: &Settings, a: &Signed<'_>, b: &Signed<'_>) -> Option<CrossParts> {
+        let (ta, tb) = (&a.traits, &b.traits);
+        if !settings.cross.on() || ta.is_empty() || tb.is_empty() || ta.head == 0 || tb.head == 0 {
+            return None;
+        }
+        let (ha, hb) = (a.head(), b.head());
+        let head_jaccard = word_jaccard(ha, hb);
+        let head_run = longest_common_run(ha, hb);
+        let head_run_needed = run_needed(settings, ha.len().min(hb.len()));
+        let heads_match = head_jaccard >= settings.short.threshold
+            || (head_run_needed > 0 && head_run >= head_run_needed);
+        let numbers_passed = !settings.short.numbers
+            || ta.head_numbers == 0
+            || tb.head_numbers == 0
+            || ta.head_numbers == tb.head_numbers;
+        let bare = a.words.len() == ta.head as usize || b.words.len() == tb.head as usize;
+        Some(CrossParts {
+            head_words: (ha.len(), hb.len()),
+            head_jaccard,
+            head_run,
+            head_run_needed,
+            heads_match,
+            numbers_passed,
+            bare,
+            lead_containment: crate::settings::word_containment(a.lead(settings), b.lead(settings)),
+            containment_needed: settings.cross.containment,
+            linked: settings.cross_linked(a, b),
+        })
+    }
+
+    /// The measurements on one line.
+    fn summary(&self) -> String {
+        let run = if self.head_run_needed > 0 {
+            format!(
+                "longest shared run {} (needed {})",
+                self.head_run, self.head_run_needed
+            )
+        } else {
+            format!("longest shared run {}", self.head_run)
+        };
+        format!(
+            "heads of {} and {} words: word-set Jaccard {:.3} · {run} · numbers {} · {} · lead \
+             containment {:.3} (needed {}) · {}",
+            self.head_words.0,
+            self.head_words.1,
+            self.head_jaccard,
+            if self.numbers_passed {
+                "passed"
+            } else {
+                "FAILED"
+            },
+            if self.bare {
+                "a bare headline"
+            } else {
+                "no bare headline"
+            },
+            self.lead_containment,
+            self.containment_needed,
+            if self.linked { "linked" } else { "not linked" }
+        )
+    }
+
+    /// Why the rule links the pair or not, in words.
+    fn reason(&self) -> String {
+        let heads = format!(
+            "heads of {} and {} words: word-set Jaccard {:.3}, longest shared run {}",
+            self.head_words.0, self.head_words.1, self.head_jaccard, self.head_run
+        );
+        if !self.numbers_passed {
+            format!("{heads}; both heads hold numbers, and not the same ones")
+        } else if !self.heads_match {
+            format!("{heads}: the heads do not match")
+        } else if self.bare {
+            format!("{heads}: the heads match and one text is a bare headline")
+        } else {
+            let verdict = if self.lead_containment >= self.containment_needed {
+                "reaches"
+            } else {
+                "is below"
+            };
+            format!(
+                "{heads}: the heads match; lead containment {:.3} {verdict} {}",
+                self.lead_containment, self.containment_needed
+            )
+        }
+    }
+}
+
 /// The decision and what made it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
@@ -282,6 +413,9 @@ pub struct Comparison {
     pub similarity: f64,
     /// The numbers check.
     pub numbers: Numbers,
+    /// What the cross-length rule measures on the heads and leads (absent when it is off or a
+    /// text is empty or has no head).
+    pub cross: Option<CrossParts>,
     /// The decision.
     pub decision: Decision,
     /// The shared passages (absent when a side is a stored signature).
@@ -431,6 +565,7 @@ pub fn compare(settings: &Settings, a: Subject<'_>, b: Subject<'_>) -> Compariso
     };
     let similarity = settings.similarity(&sa, &sb);
     let decision = explain(settings, rule, &sa, &sb, words.as_ref(), &numbers);
+    let cross = CrossParts::of(settings, &sa, &sb);
     Comparison {
         rule_description: rule.description(settings),
         a: a.side,
@@ -443,6 +578,7 @@ pub fn compare(settings: &Settings, a: Subject<'_>, b: Subject<'_>) -> Compariso
         words,
         similarity,
         numbers,
+        cross,
         decision,
         passages,
     }
@@ -498,6 +634,15 @@ pub fn explain(
             ),
             false,
         ),
+        (Rule::Cross, _) => {
+            let parts = CrossParts::of(settings, a, b);
+            let linked = parts.as_ref().is_some_and(|p| p.linked);
+            let reason = parts.map_or_else(
+                || "a text has no head: the cross-length rule does not apply".to_string(),
+                |p| p.reason(),
+            );
+            (decided("cross-length", reason, None, None), linked)
+        }
         (Rule::Short, _) if !numbers.passed => (
             decided(
                 "short: numbers",
@@ -572,6 +717,20 @@ pub fn explain(
                 value >= t,
             )
         }
+    };
+    // Two texts of one kind that their own part does not link may still be linked by the
+    // cross-length rule (their titles match and their leads agree): that part is then named.
+    let ((by, reason, value, threshold), implied) = match CrossParts::of(settings, a, b) {
+        Some(p) if !implied && p.linked && matches!(rule, Rule::Short | Rule::Long) => (
+            (
+                "cross-length".to_string(),
+                format!("{reason}; but {}", p.reason()),
+                value,
+                threshold,
+            ),
+            true,
+        ),
+        _ => ((by, reason, value, threshold), implied),
     };
     // The decision is the rule's: should a part of it that is not itemized here decide
     // otherwise, the measurement is still shown, and the disagreement said.
@@ -759,7 +918,7 @@ impl Comparison {
                 s.a, s.b, s.shared, s.union
             )?;
         }
-        if self.rule == Rule::Mixed {
+        if matches!(self.rule, Rule::Mixed | Rule::Cross) {
             writeln!(
                 out,
                 "note        a short text is shingled by its words and a long one by the rule's \
@@ -796,6 +955,9 @@ impl Comparison {
             "FAILED (different numbers keep the pair apart)".to_string()
         };
         writeln!(out, "numbers     {numbers}")?;
+        if let Some(c) = &self.cross {
+            writeln!(out, "cross       {}", c.summary())?;
+        }
         let verdict = if self.decision.duplicate {
             "DUPLICATE"
         } else {
@@ -945,6 +1107,9 @@ impl Comparison {
                 yes(self.numbers.passed)
             ),
         );
+        if let Some(c) = &self.cross {
+            row("cross-length", c.summary());
+        }
         row(
             "decision",
             format!(
@@ -987,11 +1152,33 @@ mod tests {
     }
 
     #[test]
-    fn a_short_and_a_long_text_are_not_compared() {
-        let long = vec!["كلمة"; 40].join(" ");
-        let c = texts("كلمة كلمة", &long);
+    fn a_short_and_a_long_text_are_compared_by_their_heads() {
+        // An article whose first line is the headline, and a headline from another outlet.
+        let headline = "مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار بغزة";
+        let body = ["وقال دبلوماسيون إن التصويت قد يتأجل إلى الأسبوع المقبل"; 5].join(" ");
+        let article = format!("مجلس الامن يصوت اليوم على قرار لوقف دائم لاطلاق النار بغزه\n{body}");
+        let c = texts(headline, &article);
+        assert_eq!(c.rule, Rule::Cross);
+        assert!(c.decision.duplicate, "{}", c.decision.reason);
+        assert_eq!(c.decision.by, "cross-length");
+        let parts = c.cross.as_ref().expect("measured");
+        assert!(parts.bare && parts.heads_match && parts.linked);
+        // Another headline: the heads do not match, and the reason says so.
+        let c = texts("ترامب يصف مكالمته مع بوتين بالجيدة", &article);
+        assert_eq!(c.rule, Rule::Cross);
+        assert!(!c.decision.duplicate);
+        assert!(
+            c.decision.reason.contains("the heads do not match"),
+            "{}",
+            c.decision.reason
+        );
+        // Without cross-length matching, the two are never compared.
+        let mut settings = Settings::default();
+        settings.cross = crate::settings::Cross::off();
+        let c = compare(&settings, Subject::text(headline), Subject::text(&article));
         assert_eq!(c.rule, Rule::Mixed);
         assert!(!c.decision.duplicate);
+        assert!(c.cross.is_none());
     }
 
     #[test]

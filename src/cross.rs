@@ -13,7 +13,9 @@
 
 use rayon::prelude::*;
 
-use crate::cluster::{self, LinkStats, UnionFind};
+use std::convert::Infallible;
+
+use crate::cluster::{self, BucketVisitor, LinkStats, UnionFind};
 use crate::lsh::{self, LshParams};
 use crate::minhash::MinHasher;
 use crate::settings::{Settings, Signed};
@@ -121,10 +123,58 @@ fn rows_key(rows: &[u32], band: usize) -> u64 {
     h
 }
 
+/// The buckets of the heads' bands, a few consecutive bands at a time, from head word hashes
+/// in memory (a [`cluster::BucketSource`]); `head(i)` is document `i`'s head word hashes,
+/// empty when it takes no part. Each head is hashed once per round for all of its bands.
+pub fn in_memory_head_buckets<'a, 's>(
+    heads: &'s Heads,
+    n_docs: usize,
+    head: &'s (dyn Fn(usize) -> &'a [u64] + Sync),
+) -> impl FnMut(&[usize], &mut BucketVisitor<'_>) -> Result<(), Infallible> + use<'a, 's> {
+    move |round, f| {
+        let Some(&first) = round.first() else {
+            return Ok(());
+        };
+        let mut done = 0;
+        // Rounds longer than the key array are read in parts.
+        while done < round.len() {
+            let part = (round.len() - done).min(cluster::BANDS_PER_ROUND);
+            let start = first + done;
+            let per_doc: Vec<(u32, [u64; cluster::BANDS_PER_ROUND])> = (0..n_docs)
+                .into_par_iter()
+                .filter(|&i| !head(i).is_empty())
+                .map(|i| {
+                    let mut keys = [0; cluster::BANDS_PER_ROUND];
+                    heads.keys_into(head(i), start, &mut keys[..part]);
+                    (i as u32, keys)
+                })
+                .collect();
+            let keys: Vec<Vec<(u64, u32)>> = (0..part)
+                .into_par_iter()
+                .map(|j| {
+                    let mut keys: Vec<(u64, u32)> =
+                        per_doc.iter().map(|(i, k)| (k[j], *i)).collect();
+                    keys.sort_unstable();
+                    keys
+                })
+                .collect();
+            drop(per_doc);
+            for (j, band_keys) in keys.iter().enumerate() {
+                for run in lsh::runs(band_keys) {
+                    f(start + j, run);
+                }
+            }
+            done += part;
+        }
+        Ok(())
+    }
+}
+
 /// Links the pairs that share a head band key and that `linked` links, into `uf` (the union-find
 /// of the signature bands' pairs): the cross-length candidates of a batch run. `head(i)` is
 /// document `i`'s head word hashes (empty when it takes no part). Pairs already in one
-/// cluster are not verified; large buckets are walked as the signature bands' are.
+/// cluster are not verified; large buckets are walked as the signature bands' are
+/// ([`cluster::link_buckets_into`]).
 pub fn link_heads<'a>(
     heads: &Heads,
     n_docs: usize,
@@ -132,62 +182,17 @@ pub fn link_heads<'a>(
     uf: &mut UnionFind,
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
 ) -> LinkStats {
-    let mut stats = LinkStats::default();
-    let bands: Vec<usize> = (0..heads.params.bands).collect();
-    for round in bands.chunks(cluster::BANDS_PER_ROUND) {
-        // Each head is hashed once per round for all of the round's bands.
-        let per_doc: Vec<(u32, [u64; cluster::BANDS_PER_ROUND])> = (0..n_docs)
-            .into_par_iter()
-            .filter(|&i| !head(i).is_empty())
-            .map(|i| {
-                let mut keys = [0; cluster::BANDS_PER_ROUND];
-                heads.keys_into(head(i), round[0], &mut keys[..round.len()]);
-                (i as u32, keys)
-            })
-            .collect();
-        let keys: Vec<Vec<(u64, u32)>> = (0..round.len())
-            .into_par_iter()
-            .map(|j| {
-                let mut keys: Vec<(u64, u32)> = per_doc.iter().map(|(i, k)| (k[j], *i)).collect();
-                keys.sort_unstable();
-                keys
-            })
-            .collect();
-        drop(per_doc);
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for band_keys in &keys {
-            for run in lsh::runs(band_keys) {
-                stats.buckets += 1;
-                if run.len() > cluster::PARALLEL_BUCKET_LIMIT {
-                    stats.verified +=
-                        cluster::walk_bucket(run.iter().map(|&(_, d)| d), uf, linked, &|_, _| {
-                            false
-                        });
-                    continue;
-                }
-                for i in 0..run.len() {
-                    for j in i + 1..run.len() {
-                        let (a, b) = (run[i].1, run[j].1);
-                        if uf.find(a) != uf.find(b) {
-                            pairs.push((a, b));
-                        }
-                    }
-                }
-            }
-        }
-        drop(keys);
-        pairs.par_sort_unstable();
-        pairs.dedup();
-        stats.verified += pairs.len();
-        let kept: Vec<(u32, u32)> = pairs
-            .into_par_iter()
-            .filter(|&(a, b)| linked(a, b))
-            .collect();
-        for (a, b) in kept {
-            uf.union(a, b);
-        }
+    let done = cluster::link_buckets_into(
+        uf,
+        heads.bands(),
+        &mut in_memory_head_buckets(heads, n_docs, head),
+        &|_, _, _| false,
+        &|a, b, _| Some(linked(a, b)),
+    );
+    match done {
+        Ok(stats) => stats,
+        Err(never) => match never {},
     }
-    stats
 }
 
 /// The distinct pairs that share a head band key, `a < b`, sorted: the cross-length
@@ -197,31 +202,12 @@ pub fn head_pairs<'a>(
     n_docs: usize,
     head: &(dyn Fn(usize) -> &'a [u64] + Sync),
 ) -> Vec<(u32, u32)> {
-    let per_band: Vec<Vec<(u32, u32)>> = (0..heads.params.bands)
-        .into_par_iter()
-        .map(|band| {
-            let mut keys: Vec<(u64, u32)> = (0..n_docs)
-                .filter(|&i| !head(i).is_empty())
-                .map(|i| {
-                    let mut key = [0];
-                    heads.keys_into(head(i), band, &mut key);
-                    (key[0], i as u32)
-                })
-                .collect();
-            keys.sort_unstable();
-            let mut pairs = Vec::new();
-            for run in lsh::runs(&keys) {
-                for i in 0..run.len() {
-                    for j in i + 1..run.len() {
-                        pairs.push((run[i].1, run[j].1));
-                    }
-                }
-            }
-            pairs
-        })
-        .collect();
-    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+    let done = cluster::bucket_pairs(
+        heads.bands(),
+        &mut in_memory_head_buckets(heads, n_docs, head),
+    );
+    match done {
+        Ok(pairs) => pairs,
+        Err(never) => match never {},
+    }
 }

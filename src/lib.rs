@@ -22,6 +22,7 @@ pub mod settings;
 pub mod shingle;
 pub mod sign;
 pub mod signature;
+pub mod spill;
 
 pub use document::Document;
 pub use error::{Error, Location, RecordError, Result};

@@ -19,6 +19,9 @@ use crate::error::{Error, Location, RecordError, Result};
 use crate::minhash;
 use crate::progress::{Progress, Stage};
 use crate::settings::{Linkage, Signed, Traits};
+use crate::spill::{BandFiles, Records};
+
+pub use crate::spill::Budget;
 
 pub use crate::settings::{Settings, DEFAULT_THRESHOLD};
 pub use crate::signature::{Scratch, Signer};
@@ -71,6 +74,77 @@ pub struct Stats {
     pub duplicates: usize,
     /// Seconds spent per stage, in pipeline order.
     pub seconds: Vec<(String, f64)>,
+    /// Bytes written to temporary files when the run went beyond its memory budget (0 when it
+    /// stayed in memory).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spilled: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The documents of an [`Outcome`], by position in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Docs {
+    infos: Vec<DocInfo>,
+    /// The positions of `infos`, ascending, when only some documents are kept.
+    kept: Option<Vec<u32>>,
+    len: usize,
+}
+
+impl Docs {
+    /// Every document, in order.
+    pub fn every(infos: Vec<DocInfo>) -> Docs {
+        Docs {
+            len: infos.len(),
+            infos,
+            kept: None,
+        }
+    }
+
+    /// Number of documents read (kept or not).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no document was read.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when every document is kept.
+    pub fn is_complete(&self) -> bool {
+        self.kept.is_none()
+    }
+
+    /// Document `i`, when kept.
+    pub fn get(&self, i: usize) -> Option<&DocInfo> {
+        match &self.kept {
+            None => self.infos.get(i),
+            Some(kept) => kept.binary_search(&(i as u32)).ok().map(|k| &self.infos[k]),
+        }
+    }
+
+    /// The kept documents with their positions, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &DocInfo)> {
+        self.infos
+            .iter()
+            .enumerate()
+            .map(|(k, d)| match &self.kept {
+                None => (k, d),
+                Some(kept) => (kept[k] as usize, d),
+            })
+    }
+}
+
+impl std::ops::Index<usize> for Docs {
+    type Output = DocInfo;
+    fn index(&self, i: usize) -> &DocInfo {
+        self.get(i).unwrap_or_else(|| {
+            panic!("document {i} was not kept by a run that spilled (RunOptions::every_doc)")
+        })
+    }
 }
 
 /// Options of one run that do not change the clusters.
@@ -81,8 +155,16 @@ pub struct RunOptions {
     /// Keep each document's whole original text in [`DocInfo::text`].
     pub keep_text: bool,
     /// Keep the signatures (and, with `--verify exact`, the shingle sets) in the outcome, so
-    /// that [`Outcome::similarity`] can compare any two documents afterwards.
+    /// that [`Outcome::similarity`] can compare any two documents afterwards. Such a run never
+    /// spills.
     pub keep_signatures: bool,
+    /// Memory budget and temporary folder: beyond the budget, signatures, documents and band
+    /// keys go to temporary files and bands are sorted on disk (see [`crate::spill`]). `None`
+    /// keeps everything in memory. The clusters are the same either way.
+    pub budget: Option<Budget>,
+    /// Keep every document in [`Outcome::docs`], not only the members of clusters, when the
+    /// run spills (an in-memory run always keeps every document).
+    pub every_doc: bool,
 }
 
 /// The result of a run.
@@ -92,8 +174,9 @@ pub struct Outcome {
     pub settings: Settings,
     /// The inputs' names, in the order read.
     pub inputs: Vec<String>,
-    /// Every document read, in input order (its index is its position).
-    pub docs: Vec<DocInfo>,
+    /// The documents read, by their position in input order: every one, or after a run that
+    /// spilled without [`RunOptions::every_doc`], the members of clusters.
+    pub docs: Docs,
     /// Clusters of two or more documents, ordered by their first member.
     pub groups: Vec<Group>,
     /// Counts and timings.
@@ -210,6 +293,13 @@ pub fn run(
     let mut sets: Vec<Vec<u64>> = Vec::new();
     let mut skipped = 0usize;
     let boilerplate = settings.boilerplate_df > 0;
+    // Signatures, documents and shingle sets held in memory, as counted against the budget.
+    let mut held = 0u64;
+    let mut spilled: Option<Spilled> = None;
+    let budget = options
+        .budget
+        .as_ref()
+        .filter(|_| !boilerplate && !options.keep_signatures);
     let mut pending: Vec<Vec<String>> = Vec::new();
     let (names, all) = numbered(inputs);
     let names = &names;
@@ -218,22 +308,36 @@ pub fn run(
         let reader = std::thread::Builder::new()
             .name("mukarrar-read".into())
             .spawn_scoped(scope, move || {
-                let mut seen: HashMap<String, Location> = HashMap::new();
+                // Ids are remembered by a 128-bit hash and where they were first seen: 32
+                // bytes a document whatever the id's length (a collision between two
+                // different ids has a probability of about n² / 2¹²⁹).
+                let mut seen: HashMap<u128, (u32, u64)> = HashMap::new();
+                let mut seen_in_files: HashMap<u128, Location> = HashMap::new();
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut skipped = 0usize;
                 for (n, item) in all {
                     let checked = item.and_then(|doc| {
-                        let here = doc.location(&names[n]);
-                        match seen.get(&doc.id) {
+                        let key = xxhash_rust::xxh3::xxh3_128(doc.id.as_bytes());
+                        let first = match seen.get(&key) {
+                            Some(&(input, line)) => {
+                                Some(Location::line(names[input as usize].as_str(), line))
+                            }
+                            None => seen_in_files.get(&key).cloned(),
+                        };
+                        match first {
                             Some(first) => Err(Error::Record {
-                                location: here,
+                                location: doc.location(&names[n]),
                                 kind: RecordError::DuplicateId {
                                     id: doc.id.clone(),
                                     first: first.to_string(),
                                 },
                             }),
                             None => {
-                                seen.insert(doc.id.clone(), here);
+                                if doc.file.is_some() {
+                                    seen_in_files.insert(key, doc.location(&names[n]));
+                                } else {
+                                    seen.insert(key, (n as u32, doc.line));
+                                }
                                 Ok((doc, n))
                             }
                         }
@@ -300,7 +404,14 @@ pub fn run(
             if progress.interrupted() {
                 return Err(Error::Interrupted);
             }
+            if let Some(spill) = spilled.as_mut() {
+                let batch = results.into_iter().map(|(info, set, _)| (info, set));
+                spill.push(settings, &signatures, batch)?;
+                signatures.clear();
+                continue;
+            }
             for (info, set, lines) in results {
+                held += in_memory_bytes(&info, set.as_deref(), k);
                 docs.push(info);
                 if let Some(set) = set {
                     sets.push(set);
@@ -308,6 +419,20 @@ pub fn run(
                 if boilerplate {
                     pending.push(lines);
                 }
+            }
+            if let Some(budget) = budget.filter(|b| held > b.bytes) {
+                // Beyond the budget: what is held goes to temporary files, and so does every
+                // document from here on.
+                let mut spill = Spilled::new(budget, settings)?;
+                let mut sets = std::mem::take(&mut sets).into_iter();
+                let held_docs = std::mem::take(&mut docs).into_iter().map(|info| {
+                    (
+                        info,
+                        exact.then(|| sets.next().expect("one set a document")),
+                    )
+                });
+                spill.push(settings, &std::mem::take(&mut signatures), held_docs)?;
+                spilled = Some(spill);
             }
         }
         skipped = reader.join().expect("reader thread panicked");
@@ -325,19 +450,20 @@ pub fn run(
         );
     }
     progress.finish(Stage::Sign);
-    stats.documents = docs.len();
     stats.skipped = skipped;
+    if let Some(spill) = spilled {
+        stats
+            .seconds
+            .push((Stage::Sign.name().into(), started.elapsed().as_secs_f64()));
+        return spill.finish(settings, options, names.clone(), stats, progress);
+    }
+    stats.documents = docs.len();
     stats.empty = docs.iter().filter(|d| d.traits.is_empty()).count();
     stats
         .seconds
         .push((Stage::Sign.name().into(), started.elapsed().as_secs_f64()));
 
-    // ── band + verify ──────────────────────────────────────────────────────────────────
-    if progress.interrupted() {
-        return Err(Error::Interrupted);
-    }
-    let started = Instant::now();
-    progress.start(Stage::Band, Some(settings.lsh.bands as u64));
+    // ── band + verify + cluster ────────────────────────────────────────────────────────
     let sig = |i: usize| &signatures[i * k..(i + 1) * k];
     let signed = |i: u32| Signed {
         sig: sig(i as usize),
@@ -347,103 +473,44 @@ pub fn run(
     };
     let similarity = |a: u32, b: u32| settings.similarity(&signed(a), &signed(b));
     let linked = |a: u32, b: u32| settings.linked(&signed(a), &signed(b));
-    let active = |i: usize| !docs[i].traits.is_empty();
-    // Exact copies are set aside before banding and joined to their first copy afterwards:
-    // see `cluster::exact_copies` for why the clusters stay the same. Without this, n copies
-    // of one text form a bucket of n in every band. Measured on 200k copies of one headline
-    // (BENCHMARKS.md, "Degenerate input"), the sort of identity hashes costs about what
-    // signing costs, while walking the buckets cost minutes.
-    let copies = cluster::exact_copies(
-        docs.len(),
-        &active,
-        &|i| cluster::identity(&signed(i as u32)),
-        &|a, b| cluster::same(&signed(a), &signed(b)),
-    );
-    stats.copies = copies
-        .iter()
-        .enumerate()
-        .filter(|&(i, &c)| c as usize != i)
-        .count();
-    let first_copy = |i: usize| active(i) && copies[i] as usize == i;
-    // Cross-length candidates: the first copies' heads, banded apart (`crate::cross`).
+    let params = settings.lsh;
+    let n = docs.len();
     let heads = crate::cross::Heads::new(settings);
-    let head = |i: usize| -> &[u64] {
-        if settings.cross.on() && first_copy(i) {
-            crate::settings::head_words(&docs[i].words, &docs[i].traits)
-        } else {
-            &[]
-        }
-    };
-    let (mut uf, link) = match settings.linkage {
-        Linkage::Single => {
-            let (mut uf, mut link) =
-                cluster::link_bands(settings.lsh, docs.len(), &first_copy, &sig, &linked);
-            if settings.cross.on() {
-                let more = crate::cross::link_heads(&heads, docs.len(), &head, &mut uf, &linked);
-                link.buckets += more.buckets;
-                link.verified += more.verified;
-            }
-            (uf, link)
-        }
-        Linkage::Representative => {
-            // The copies of a text form one cluster before any other pair is looked at (they
-            // are linked with similarity 1, the highest); the first copies are then grouped by
-            // representative linkage, and each takes its copies along.
-            let (clusters, link) = cluster::link_representative(
-                settings.lsh,
-                docs.len(),
-                &first_copy,
-                &sig,
-                &similarity,
-                &linked,
-                if settings.cross.on() {
-                    crate::cross::head_pairs(&heads, docs.len(), &head)
+    let groups = band_and_cluster(
+        settings,
+        &Verification {
+            n_docs: n,
+            active: &|i| !docs[i].traits.is_empty(),
+            identity: &|i| cluster::identity(&signed(i as u32)),
+            same: &|a, b| cluster::same(&signed(a), &signed(b)),
+            // Signatures in memory: a pair that shares an earlier band is told while the
+            // buckets are read.
+            earlier: &|a, b, band| {
+                cluster::shares_earlier_band(params, sig(a as usize), sig(b as usize), band)
+            },
+            verify: &|a, b, _| Some(linked(a, b)),
+            similarity: &similarity,
+            linked: &linked,
+            length: &|i| docs[i as usize].chars,
+        },
+        &mut |round, active, f| {
+            let Ok(()) = cluster::in_memory_buckets(params, n, active, &sig)(round, f);
+            Ok(())
+        },
+        &mut |round, active, f| {
+            let head = |i: usize| -> &[u64] {
+                if active(i) {
+                    crate::settings::head_words(&docs[i].words, &docs[i].traits)
                 } else {
-                    Vec::new()
-                },
-            );
-            let mut uf = cluster::UnionFind::new(docs.len());
-            for c in &clusters {
-                for &m in &c[1..] {
-                    uf.union(c[0], m);
+                    &[]
                 }
-            }
-            (uf, link)
-        }
-    };
-    for (i, &c) in copies.iter().enumerate() {
-        if c as usize != i {
-            uf.union(c, i as u32);
-        }
-    }
-    stats.buckets = link.buckets;
-    stats.verified = link.verified;
-    let clusters = uf.groups();
-    progress.finish(Stage::Band);
-    stats
-        .seconds
-        .push((Stage::Band.name().into(), started.elapsed().as_secs_f64()));
-
-    // ── cluster ────────────────────────────────────────────────────────────────────────
-    if progress.interrupted() {
-        return Err(Error::Interrupted);
-    }
-    let started = Instant::now();
-    progress.start(Stage::Cluster, None);
-    let groups = cluster::groups(
-        clusters,
-        settings.representative,
-        &|i| docs[i as usize].chars,
-        &similarity,
-    );
-    stats.clusters = groups.len();
-    stats.clustered = groups.iter().map(|g| g.members.len()).sum();
-    stats.duplicates = stats.clustered - stats.clusters;
-    progress.finish(Stage::Cluster);
-    stats.seconds.push((
-        Stage::Cluster.name().into(),
-        started.elapsed().as_secs_f64(),
-    ));
+            };
+            let Ok(()) = crate::cross::in_memory_head_buckets(&heads, n, &head)(round, f);
+            Ok(())
+        },
+        &mut stats,
+        progress,
+    )?;
 
     let (signatures, sets) = if options.keep_signatures {
         (signatures, sets)
@@ -453,7 +520,7 @@ pub fn run(
     Ok(Outcome {
         settings: settings.clone(),
         inputs: names.clone(),
-        docs,
+        docs: Docs::every(docs),
         groups,
         stats,
         signatures,
@@ -512,6 +579,570 @@ fn sign_without_boilerplate(
             sets.push(set);
         }
     }
+}
+
+/// What banding, verification and clustering read of the documents, however they are stored.
+struct Verification<'a> {
+    n_docs: usize,
+    /// Not empty after normalization.
+    active: &'a (dyn Fn(usize) -> bool + Sync),
+    /// [`cluster::identity`] of a document.
+    identity: &'a (dyn Fn(usize) -> u64 + Sync),
+    /// [`cluster::same`] of two documents.
+    same: &'a (dyn Fn(u32, u32) -> bool + Sync),
+    /// See [`cluster::link_buckets`].
+    earlier: &'a (dyn Fn(u32, u32, usize) -> bool + Sync),
+    /// See [`cluster::link_buckets`].
+    verify: &'a (dyn Fn(u32, u32, usize) -> Option<bool> + Sync),
+    similarity: &'a (dyn Fn(u32, u32) -> f64 + Sync),
+    linked: &'a (dyn Fn(u32, u32) -> bool + Sync),
+    /// Length of the original text in characters.
+    length: &'a (dyn Fn(u32) -> usize + Sync),
+}
+
+/// Calls `f(band, bucket)` for every bucket of the given bands, with only the documents that
+/// `active` names.
+type Buckets<'a> = dyn FnMut(&[usize], &(dyn Fn(usize) -> bool + Sync), &mut cluster::BucketVisitor<'_>) -> Result<()>
+    + 'a;
+
+/// The band, verify and cluster stages, the same for documents in memory and on disk.
+fn band_and_cluster(
+    settings: &Settings,
+    docs: &Verification<'_>,
+    buckets: &mut Buckets<'_>,
+    head_buckets: &mut Buckets<'_>,
+    stats: &mut Stats,
+    progress: &dyn Progress,
+) -> Result<Vec<Group>> {
+    if progress.interrupted() {
+        return Err(Error::Interrupted);
+    }
+    let started = Instant::now();
+    progress.start(Stage::Band, Some(settings.lsh.bands as u64));
+    let n = docs.n_docs;
+    // Exact copies are set aside before banding and joined to their first copy afterwards:
+    // see `cluster::exact_copies` for why the clusters stay the same. Without this, n copies
+    // of one text form a bucket of n in every band. Measured on 200k copies of one headline
+    // (BENCHMARKS.md, "Degenerate input"), the sort of identity hashes costs about what
+    // signing costs, while walking the buckets cost minutes.
+    let copies = cluster::exact_copies(n, docs.active, docs.identity, docs.same);
+    stats.copies = copies
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c as usize != i)
+        .count();
+    let first_copy = |i: usize| (docs.active)(i) && copies[i] as usize == i;
+    let mut buckets =
+        |round: &[usize], f: &mut cluster::BucketVisitor<'_>| buckets(round, &first_copy, f);
+    // Cross-length candidates: the first copies' heads, banded apart (`crate::cross`).
+    let head_bands = if settings.cross.on() {
+        crate::cross::Heads::new(settings).bands()
+    } else {
+        0
+    };
+    let mut head_buckets =
+        |round: &[usize], f: &mut cluster::BucketVisitor<'_>| head_buckets(round, &first_copy, f);
+    let (mut uf, link) = match settings.linkage {
+        Linkage::Single => {
+            let (mut uf, mut link) = cluster::link_buckets(
+                n,
+                settings.lsh.bands,
+                &mut buckets,
+                docs.earlier,
+                docs.verify,
+            )?;
+            let more = cluster::link_buckets_into(
+                &mut uf,
+                head_bands,
+                &mut head_buckets,
+                &|_, _, _| false,
+                &|a, b, _| Some((docs.linked)(a, b)),
+            )?;
+            link.buckets += more.buckets;
+            link.verified += more.verified;
+            (uf, link)
+        }
+        Linkage::Representative => {
+            // The copies of a text form one cluster before any other pair is looked at (they
+            // are linked with similarity 1, the highest); the first copies are then grouped by
+            // representative linkage, and each takes its copies along.
+            let (clusters, link) = cluster::link_representative_buckets(
+                n,
+                settings.lsh.bands,
+                &mut buckets,
+                docs.earlier,
+                docs.verify,
+                docs.similarity,
+                docs.linked,
+                cluster::bucket_pairs(head_bands, &mut head_buckets)?,
+            )?;
+            let mut uf = cluster::UnionFind::new(n);
+            for c in &clusters {
+                for &m in &c[1..] {
+                    uf.union(c[0], m);
+                }
+            }
+            (uf, link)
+        }
+    };
+    for (i, &c) in copies.iter().enumerate() {
+        if c as usize != i {
+            uf.union(c, i as u32);
+        }
+    }
+    stats.buckets = link.buckets;
+    stats.verified = link.verified;
+    let clusters = uf.groups();
+    progress.finish(Stage::Band);
+    stats
+        .seconds
+        .push((Stage::Band.name().into(), started.elapsed().as_secs_f64()));
+
+    if progress.interrupted() {
+        return Err(Error::Interrupted);
+    }
+    let started = Instant::now();
+    progress.start(Stage::Cluster, None);
+    let groups = cluster::groups(
+        clusters,
+        settings.representative,
+        docs.length,
+        docs.similarity,
+    );
+    stats.clusters = groups.len();
+    stats.clustered = groups.iter().map(|g| g.members.len()).sum();
+    stats.duplicates = stats.clustered - stats.clusters;
+    progress.finish(Stage::Cluster);
+    stats.seconds.push((
+        Stage::Cluster.name().into(),
+        started.elapsed().as_secs_f64(),
+    ));
+    Ok(groups)
+}
+
+/// Memory a document held by an in-memory run takes, as counted against the budget.
+fn in_memory_bytes(info: &DocInfo, set: Option<&[u64]>, k: usize) -> u64 {
+    let fields: usize = info
+        .fields
+        .iter()
+        .map(|(name, value)| name.len() + 32 + json_bytes(value))
+        .sum();
+    (std::mem::size_of::<DocInfo>()
+        + 4 * k
+        + info.id.len()
+        + info.preview.len()
+        + info.text.as_ref().map_or(0, String::len)
+        + 8 * info.words.len()
+        + set.map_or(0, |s| 24 + 8 * s.len())
+        + fields) as u64
+}
+
+fn json_bytes(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::String(s) => s.len(),
+        serde_json::Value::Array(a) => a.iter().map(json_bytes).sum::<usize>() + 24,
+        serde_json::Value::Object(o) => o.iter().map(|(k, v)| k.len() + json_bytes(v) + 48).sum(),
+        _ => 8,
+    }
+}
+
+/// What memory keeps of a spilled document: what banding and clustering read for every
+/// document. The rest (signature, words, shingle set, id, preview, fields) is on disk.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    traits: Traits,
+    chars: u32,
+    identity: u64,
+}
+
+/// A run that went beyond its memory budget: documents on disk, read back by number.
+struct Spilled {
+    budget: Budget,
+    /// Per document: signature, word hashes and shingle set ([`encode_signed`]).
+    signed: Records,
+    /// Per document: what the report shows ([`encode_info`]).
+    infos: Records,
+    kept: Vec<Kept>,
+    bands: BandFiles,
+    /// The heads' band keys ([`crate::cross`]), when cross-length matching is on.
+    heads: Option<(crate::cross::Heads, BandFiles)>,
+}
+
+/// One spilled document's verification inputs, read back.
+struct Fetched {
+    sig: Vec<u32>,
+    words: Vec<u64>,
+    set: Option<Vec<u64>>,
+}
+
+fn view<'f>(kept: &[Kept], i: u32, f: &'f Fetched) -> Signed<'f> {
+    Signed {
+        sig: &f.sig,
+        traits: kept[i as usize].traits,
+        words: &f.words,
+        set: f.set.as_deref(),
+    }
+}
+
+fn put_u64s(out: &mut Vec<u8>, values: &[u64]) {
+    out.extend((values.len() as u64).to_le_bytes());
+    out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend((s.len() as u64).to_le_bytes());
+    out.extend(s.as_bytes());
+}
+
+/// Reads what `put_*` wrote, in order.
+struct Cursor<'a>(&'a [u8]);
+
+impl Cursor<'_> {
+    fn u64(&mut self) -> u64 {
+        let (head, rest) = self.0.split_at(8);
+        self.0 = rest;
+        u64::from_le_bytes(head.try_into().expect("8 bytes"))
+    }
+    fn bytes(&mut self) -> &[u8] {
+        let n = self.u64() as usize;
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        head
+    }
+    fn u64s(&mut self) -> Vec<u64> {
+        let n = self.u64() as usize;
+        (0..n).map(|_| self.u64()).collect()
+    }
+    fn string(&mut self) -> String {
+        String::from_utf8(self.bytes().to_vec()).expect("written from a String")
+    }
+}
+
+fn encode_signed(sig: &[u32], words: &[u64], set: Option<&[u64]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 * sig.len() + 8 * words.len() + 24);
+    out.extend(sig.iter().flat_map(|v| v.to_le_bytes()));
+    put_u64s(&mut out, words);
+    match set {
+        None => out.push(0),
+        Some(set) => {
+            out.push(1);
+            put_u64s(&mut out, set);
+        }
+    }
+    out
+}
+
+fn decode_signed(bytes: &[u8], k: usize) -> Fetched {
+    let (sig, rest) = bytes.split_at(4 * k);
+    let sig = sig
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    let mut c = Cursor(rest);
+    let words = c.u64s();
+    let set = match c.0.split_first() {
+        Some((1, rest)) => Some(Cursor(rest).u64s()),
+        _ => None,
+    };
+    Fetched { sig, words, set }
+}
+
+fn encode_info(info: &DocInfo) -> Vec<u8> {
+    let mut out = Vec::with_capacity(info.id.len() + info.preview.len() + 64);
+    put_str(&mut out, &info.id);
+    out.extend(u64::from(info.input).to_le_bytes());
+    out.extend(info.line.to_le_bytes());
+    out.extend((info.chars as u64).to_le_bytes());
+    put_str(&mut out, &info.preview);
+    match &info.text {
+        None => out.push(0),
+        Some(text) => {
+            out.push(1);
+            put_str(&mut out, text);
+        }
+    }
+    let fields = serde_json::to_string(&info.fields).expect("JSON values serialize");
+    put_str(&mut out, &fields);
+    out
+}
+
+fn decode_info(bytes: &[u8], traits: Traits, words: Vec<u64>) -> DocInfo {
+    let mut c = Cursor(bytes);
+    let id = c.string();
+    let input = c.u64() as u32;
+    let line = c.u64();
+    let chars = c.u64() as usize;
+    let preview = c.string();
+    let text = match c.0.split_first() {
+        Some((1, rest)) => {
+            c.0 = rest;
+            Some(c.string())
+        }
+        Some((_, rest)) => {
+            c.0 = rest;
+            None
+        }
+        None => None,
+    };
+    let fields = serde_json::from_str(&c.string()).expect("written by encode_info");
+    DocInfo {
+        id,
+        input,
+        line,
+        chars,
+        preview,
+        text,
+        traits,
+        words: words.into(),
+        fields,
+    }
+}
+
+impl Spilled {
+    fn new(budget: &Budget, settings: &Settings) -> Result<Spilled> {
+        let io = |e| Error::io(budget.dir.display().to_string(), e);
+        Ok(Spilled {
+            budget: budget.clone(),
+            signed: Records::new(&budget.dir).map_err(io)?,
+            infos: Records::new(&budget.dir).map_err(io)?,
+            kept: Vec::new(),
+            bands: BandFiles::new(settings.lsh.bands, &budget.dir).map_err(io)?,
+            heads: if settings.cross.on() {
+                let heads = crate::cross::Heads::new(settings);
+                let files = BandFiles::new(heads.bands(), &budget.dir).map_err(io)?;
+                Some((heads, files))
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Writes out documents signed in order, `signatures` holding theirs back to back.
+    fn push(
+        &mut self,
+        settings: &Settings,
+        signatures: &[u32],
+        docs: impl Iterator<Item = (DocInfo, Option<Vec<u64>>)>,
+    ) -> Result<()> {
+        let k = settings.minhash.num_perm;
+        let params = settings.lsh;
+        let docs: Vec<(DocInfo, Option<Vec<u64>>)> = docs.collect();
+        type Encoded = (Vec<u8>, Vec<u8>, Kept, Vec<u64>, Vec<u64>);
+        let heads = self.heads.as_ref().map(|(heads, _)| heads);
+        let encoded: Vec<Encoded> = docs
+            .into_par_iter()
+            .zip(signatures.par_chunks(k))
+            .map(|((info, set), sig)| {
+                let signed = Signed {
+                    sig,
+                    traits: info.traits,
+                    words: &info.words,
+                    set: set.as_deref(),
+                };
+                let kept = Kept {
+                    traits: info.traits,
+                    chars: info.chars.min(u32::MAX as usize) as u32,
+                    identity: cluster::identity(&signed),
+                };
+                let keys = if info.traits.is_empty() {
+                    Vec::new()
+                } else {
+                    (0..params.bands).map(|b| params.band_key(sig, b)).collect()
+                };
+                let head_keys = match heads {
+                    Some(heads) if !info.traits.is_empty() => {
+                        heads.keys(crate::settings::head_words(&info.words, &info.traits))
+                    }
+                    _ => Vec::new(),
+                };
+                let record = encode_signed(sig, &info.words, set.as_deref());
+                (record, encode_info(&info), kept, keys, head_keys)
+            })
+            .collect();
+        for (record, info, kept, keys, head_keys) in encoded {
+            let doc = self.kept.len() as u32;
+            let io = |e| Error::io(self.budget.dir.display().to_string(), e);
+            self.signed.push(&record).map_err(io)?;
+            self.infos.push(&info).map_err(io)?;
+            for (band, key) in keys.into_iter().enumerate() {
+                self.bands.push(band, key, doc).map_err(io)?;
+            }
+            if let Some((_, files)) = &mut self.heads {
+                for (band, key) in head_keys.into_iter().enumerate() {
+                    files.push(band, key, doc).map_err(io)?;
+                }
+            }
+            self.kept.push(kept);
+        }
+        Ok(())
+    }
+
+    /// Bands, verifies and clusters the documents on disk, and reads back those the report
+    /// needs.
+    fn finish(
+        mut self,
+        settings: &Settings,
+        options: &RunOptions,
+        inputs: Vec<String>,
+        mut stats: Stats,
+        progress: &dyn Progress,
+    ) -> Result<Outcome> {
+        let k = settings.minhash.num_perm;
+        let params = settings.lsh;
+        let io = |e| Error::io(self.budget.dir.display().to_string(), e);
+        self.signed.flush().map_err(io)?;
+        self.infos.flush().map_err(io)?;
+        stats.spilled = self.written();
+        let Spilled {
+            budget,
+            signed: records,
+            infos: info_records,
+            kept,
+            mut bands,
+            heads,
+        } = self;
+        let mut head_files = heads.map(|(_, files)| files);
+        let dir = budget.dir.display().to_string();
+        let io = |e| Error::io(dir.as_str(), e);
+        let read = |i: u32, buf: &mut Vec<u8>| -> Result<Fetched> {
+            records.read(i as usize, buf).map_err(io)?;
+            Ok(decode_signed(buf, k))
+        };
+        let n = kept.len();
+        stats.documents = n;
+        stats.empty = kept.iter().filter(|d| d.traits.is_empty()).count();
+        // Reading a document back can fail only if the temporary file itself does (a disk
+        // error); the first such error is kept and ends the run after the stage.
+        let failure: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
+        let fetch = |i: u32| -> Option<Fetched> {
+            thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+            BUF.with_borrow_mut(|buf| match read(i, buf) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    failure.lock().expect("not poisoned").get_or_insert(e);
+                    None
+                }
+            })
+        };
+        let kept = &kept;
+        let both = |a: u32, b: u32, then: &dyn Fn(&Signed<'_>, &Signed<'_>) -> bool| match (
+            fetch(a),
+            fetch(b),
+        ) {
+            (Some(fa), Some(fb)) => Some(then(&view(kept, a, &fa), &view(kept, b, &fb))),
+            _ => None,
+        };
+        let similarity = |a: u32, b: u32| match (fetch(a), fetch(b)) {
+            (Some(fa), Some(fb)) => settings.similarity(&view(kept, a, &fa), &view(kept, b, &fb)),
+            _ => 0.0,
+        };
+        let linked = |a: u32, b: u32| both(a, b, &|x, y| settings.linked(x, y)) == Some(true);
+        // Signatures on disk: whether a pair shares an earlier band is told when the pair is
+        // verified, from the signatures read for it.
+        let verify = |a: u32, b: u32, band: usize| match (fetch(a), fetch(b)) {
+            (Some(fa), Some(fb)) => {
+                if cluster::shares_earlier_band(params, &fa.sig, &fb.sig, band) {
+                    None
+                } else {
+                    Some(settings.linked(&view(kept, a, &fa), &view(kept, b, &fb)))
+                }
+            }
+            _ => Some(false),
+        };
+        // The bands are sorted one at a time with half the budget; a band larger than that is
+        // sorted on disk in runs of that size and merged.
+        let share = budget.bytes / 2;
+        let mut members: Vec<(u64, u32)> = Vec::new();
+        let mut head_members: Vec<(u64, u32)> = Vec::new();
+        let groups = band_and_cluster(
+            settings,
+            &Verification {
+                n_docs: n,
+                active: &|i| !kept[i].traits.is_empty(),
+                identity: &|i| kept[i].identity,
+                same: &|a, b| both(a, b, &|x, y| cluster::same(x, y)) == Some(true),
+                earlier: &|_, _, _| false,
+                verify: &verify,
+                similarity: &similarity,
+                linked: &linked,
+                length: &|i| kept[i as usize].chars as usize,
+            },
+            &mut |round, active, f| {
+                band_runs(&mut bands, round, share, &mut members, active, f)
+                    .map_err(|e| Error::io(dir.as_str(), e))
+            },
+            &mut |round, active, f| match &mut head_files {
+                Some(files) => band_runs(files, round, share, &mut head_members, active, f)
+                    .map_err(|e| Error::io(dir.as_str(), e)),
+                None => Ok(()),
+            },
+            &mut stats,
+            progress,
+        )?;
+        if let Some(e) = failure.into_inner().expect("not poisoned") {
+            return Err(e);
+        }
+
+        // The documents the report shows, read back in order.
+        let wanted: Vec<u32> = if options.every_doc {
+            (0..n as u32).collect()
+        } else {
+            let mut wanted: Vec<u32> = groups
+                .iter()
+                .flat_map(|g| g.members.iter().copied())
+                .collect();
+            wanted.sort_unstable();
+            wanted
+        };
+        let mut buf = Vec::new();
+        let mut infos = Vec::with_capacity(wanted.len());
+        for &i in &wanted {
+            let words = read(i, &mut buf)?.words;
+            info_records.read(i as usize, &mut buf).map_err(io)?;
+            infos.push(decode_info(&buf, kept[i as usize].traits, words));
+        }
+        Ok(Outcome {
+            settings: settings.clone(),
+            inputs,
+            docs: Docs {
+                infos,
+                kept: (wanted.len() < n).then_some(wanted),
+                len: n,
+            },
+            groups,
+            stats,
+            signatures: Vec::new(),
+            sets: Vec::new(),
+        })
+    }
+
+    /// Bytes written to the temporary files.
+    fn written(&self) -> u64 {
+        let heads = self.heads.as_ref().map_or(0, |(_, files)| files.bytes());
+        self.signed.bytes() + self.infos.bytes() + self.bands.bytes() + heads
+    }
+}
+
+/// Calls `f(band, bucket)` for every bucket of the bands `round` of `files`, with only the
+/// documents that `active` names; `members` is scratch space.
+fn band_runs(
+    files: &mut BandFiles,
+    round: &[usize],
+    share: u64,
+    members: &mut Vec<(u64, u32)>,
+    active: &(dyn Fn(usize) -> bool + Sync),
+    f: &mut cluster::BucketVisitor<'_>,
+) -> std::io::Result<()> {
+    for &band in round {
+        files.runs(band, share, &mut |run| {
+            members.clear();
+            members.extend(run.iter().filter(|e| active(e.1 as usize)));
+            if members.len() >= 2 {
+                f(band, members);
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// Convenience for library users: clusters in-memory texts with `settings`.

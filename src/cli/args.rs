@@ -82,6 +82,39 @@ pub struct InputArgs {
     pub max_record_size: u64,
 }
 
+/// How much memory a run holds before it writes to temporary files.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MemoryArgs {
+    /// Memory for signatures, documents and band keys. Beyond it they go to temporary files
+    /// in --temp-dir and bands are sorted on disk, so corpora larger than memory run on one
+    /// machine; the clusters are the same, the run slower. Fixed costs of about 100 bytes a
+    /// document come on top [default: half the physical memory].
+    #[arg(long, value_name = "SIZE", value_parser = record_size)]
+    pub memory_limit: Option<u64>,
+
+    /// Folder of the temporary files (created unlinked: they never outlive the run, whatever
+    /// ends it) [default: the system's temporary folder, $TMPDIR].
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<std::path::PathBuf>,
+}
+
+impl MemoryArgs {
+    /// The budget, after checking that the temporary folder is a folder.
+    pub fn budget(&self) -> anyhow::Result<mukarrar::spill::Budget> {
+        if let Some(dir) = &self.temp_dir {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => anyhow::bail!("--temp-dir {}: not a folder", dir.display()),
+                Err(e) => anyhow::bail!("--temp-dir {}: {e}", dir.display()),
+            }
+        }
+        let bytes = self
+            .memory_limit
+            .unwrap_or_else(mukarrar::spill::Budget::default_bytes);
+        Ok(mukarrar::spill::Budget::new(bytes, self.temp_dir.clone()))
+    }
+}
+
 /// A size in bytes: digits with an optional K, M or G suffix (powers of 1024, `KiB` and `KB`
 /// spelt out too), at least 1 byte.
 fn record_size(s: &str) -> Result<u64, String> {

@@ -8,6 +8,7 @@
 
 mod union_find;
 
+use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 
@@ -194,13 +195,13 @@ pub fn shares_earlier_band(params: LshParams, a: &[u32], b: &[u32], band: usize)
 /// and a group stops at its first linked member, so a bucket of n copies or near-copies costs
 /// n − 1 verifications, where trying every pair cost n²/2 checks. Members that link to
 /// nothing are still compared with every group, as they must be: the components are exactly
-/// those of verifying every pair. `skip(a, b)` names pairs known not to need verifying (dealt
-/// with in an earlier band); returns the number of pairs verified.
+/// those of verifying every pair. `verify(a, b)` is `None` for a pair known not to need
+/// verifying (dealt with in an earlier band), else whether the pair is linked; returns the
+/// number of pairs verified.
 pub(crate) fn walk_bucket(
     members: impl Iterator<Item = u32>,
     uf: &mut UnionFind,
-    linked: &(dyn Fn(u32, u32) -> bool + Sync),
-    skip: &dyn Fn(u32, u32) -> bool,
+    verify: &dyn Fn(u32, u32) -> Option<bool>,
 ) -> usize {
     let mut verified = 0;
     let mut groups: Vec<Vec<u32>> = Vec::new();
@@ -211,10 +212,10 @@ pub(crate) fn walk_bucket(
             let joined = uf.find(groups[g][0]) == uf.find(m)
                 || groups[g].iter().any(|&x| {
                     let (a, b) = (x.min(m), x.max(m));
-                    !skip(a, b) && {
+                    verify(a, b).is_some_and(|linked| {
                         verified += 1;
-                        linked(a, b)
-                    }
+                        linked
+                    })
                 });
             if !joined {
                 g += 1;
@@ -277,8 +278,8 @@ pub fn link(
         .iter()
         .filter(|b| b.members.len() > PARALLEL_BUCKET_LIMIT)
     {
-        walk_bucket(bucket.members.iter().copied(), &mut uf, linked, &|_, _| {
-            false
+        walk_bucket(bucket.members.iter().copied(), &mut uf, &|a, b| {
+            Some(linked(a, b))
         });
     }
     uf
@@ -378,49 +379,157 @@ pub fn link_bands<'a>(
     signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
 ) -> (UnionFind, LinkStats) {
-    let mut uf = UnionFind::new(n_docs);
-    let mut stats = LinkStats::default();
-    let bands: Vec<usize> = (0..params.bands).collect();
-    for round in bands.chunks(BANDS_PER_ROUND) {
+    let earlier = |a: u32, b: u32, band: usize| {
+        shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
+    };
+    let linked_bands = link_buckets(
+        n_docs,
+        params.bands,
+        &mut in_memory_buckets(params, n_docs, active, signature),
+        &earlier,
+        &|a, b, _| Some(linked(a, b)),
+    );
+    match linked_bands {
+        Ok(done) => done,
+        Err(never) => match never {},
+    }
+}
+
+/// `f(band, bucket)`: called for every bucket of a band (see [`link_buckets`]).
+pub type BucketVisitor<'f> = dyn FnMut(usize, &[(u64, u32)]) + 'f;
+
+/// `buckets(bands, f)`: calls `f` for every bucket of the given bands (see [`link_buckets`]).
+pub type BucketSource<'b, E> = dyn FnMut(&[usize], &mut BucketVisitor<'_>) -> Result<(), E> + 'b;
+
+/// The buckets of a few bands at a time, from signatures in memory: their keys are built and
+/// sorted in parallel, and `f(band, bucket)` called for every bucket, band by band.
+pub fn in_memory_buckets<'a, 's>(
+    params: LshParams,
+    n_docs: usize,
+    active: &'s (dyn Fn(usize) -> bool + Sync),
+    signature: &'s (dyn Fn(usize) -> &'a [u32] + Sync),
+) -> impl FnMut(&[usize], &mut BucketVisitor<'_>) -> Result<(), Infallible> + use<'a, 's> {
+    move |round, f| {
         let keys: Vec<Vec<(u64, u32)>> = round
             .par_iter()
             .map(|&band| crate::lsh::band_keys(params, band, n_docs, active, signature))
             .collect();
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
         for (&band, band_keys) in round.iter().zip(&keys) {
-            let earlier = |a: u32, b: u32| {
-                shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
-            };
             for run in crate::lsh::runs(band_keys) {
-                stats.buckets += 1;
-                if run.len() > PARALLEL_BUCKET_LIMIT {
-                    stats.verified +=
-                        walk_bucket(run.iter().map(|&(_, d)| d), &mut uf, linked, &earlier);
-                    continue;
+                f(band, run);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Single linkage from buckets however they are stored: the clusters are the connected
+/// components of candidate pairs (two documents in one bucket) that verify as linked.
+///
+/// `buckets(bands, f)` calls `f(band, bucket)` for every bucket of the given bands (a bucket
+/// is a run of two or more entries of one key, sorted by document), bands in order;
+/// [`in_memory_buckets`] does it from signatures in memory, [`crate::spill::BandFiles`] from
+/// keys on disk. `earlier(a, b, band)` says cheaply, where it can, that a pair shares a band
+/// before `band` (it was dealt with there); `verify(a, b, band)` is `None` for such a pair
+/// and otherwise whether it is linked. The earlier check runs while buckets are read when it
+/// is cheap (signatures in memory), else inside `verify`, in parallel: the pairs verified are
+/// the same either way.
+///
+/// Each round reads a few bands' buckets, collects the pairs of every small bucket whose
+/// documents are not yet in one cluster, verifies them in parallel and joins the linked ones;
+/// a large bucket is walked by [`walk_bucket`], which costs a linear number of verifications
+/// when its members are alike. A pair is verified at most once over all bands. The components
+/// do not depend on the order of the work, hence not on the number of threads.
+pub fn link_buckets<E>(
+    n_docs: usize,
+    bands: usize,
+    buckets: &mut BucketSource<'_, E>,
+    earlier: &(dyn Fn(u32, u32, usize) -> bool + Sync),
+    verify: &(dyn Fn(u32, u32, usize) -> Option<bool> + Sync),
+) -> Result<(UnionFind, LinkStats), E> {
+    let mut uf = UnionFind::new(n_docs);
+    let stats = link_buckets_into(&mut uf, bands, buckets, earlier, verify)?;
+    Ok((uf, stats))
+}
+
+/// [`link_buckets`] into the union-find `uf`, which may already hold links (those of the
+/// signature's bands, when the heads' bands are read: [`crate::cross`]); pairs already in one
+/// cluster are not verified.
+pub fn link_buckets_into<E>(
+    uf: &mut UnionFind,
+    bands: usize,
+    buckets: &mut BucketSource<'_, E>,
+    earlier: &(dyn Fn(u32, u32, usize) -> bool + Sync),
+    verify: &(dyn Fn(u32, u32, usize) -> Option<bool> + Sync),
+) -> Result<LinkStats, E> {
+    let mut stats = LinkStats::default();
+    let all: Vec<usize> = (0..bands).collect();
+    for round in all.chunks(BANDS_PER_ROUND) {
+        let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
+        buckets(round, &mut |band, run| {
+            stats.buckets += 1;
+            if run.len() > PARALLEL_BUCKET_LIMIT {
+                let verify = |a: u32, b: u32| {
+                    if earlier(a, b, band) {
+                        None
+                    } else {
+                        verify(a, b, band)
+                    }
+                };
+                stats.verified += walk_bucket(run.iter().map(|&(_, d)| d), uf, &verify);
+                return;
+            }
+            for i in 0..run.len() {
+                for j in i + 1..run.len() {
+                    let (a, b) = (run[i].1, run[j].1);
+                    if uf.find(a) != uf.find(b) && !earlier(a, b, band) {
+                        pairs.push((a, b, band as u32));
+                    }
                 }
-                for i in 0..run.len() {
-                    for j in i + 1..run.len() {
-                        let (a, b) = (run[i].1, run[j].1);
-                        if uf.find(a) != uf.find(b) && !earlier(a, b) {
-                            pairs.push((a, b));
-                        }
+            }
+        })?;
+        // A pair met in two bands of this round is verified in the first.
+        pairs.par_sort_unstable();
+        pairs.dedup_by_key(|&mut (a, b, _)| (a, b));
+        let checked: Vec<(u32, u32, Option<bool>)> = pairs
+            .into_par_iter()
+            .map(|(a, b, band)| (a, b, verify(a, b, band as usize)))
+            .collect();
+        for (a, b, linked) in checked {
+            match linked {
+                None => {}
+                Some(linked) => {
+                    stats.verified += 1;
+                    if linked {
+                        uf.union(a, b);
                     }
                 }
             }
         }
-        drop(keys);
+    }
+    Ok(stats)
+}
+
+/// Every pair of documents that share a bucket of `bands` bands (see [`link_buckets`]),
+/// `a < b`, sorted and distinct.
+pub fn bucket_pairs<E>(
+    bands: usize,
+    buckets: &mut BucketSource<'_, E>,
+) -> Result<Vec<(u32, u32)>, E> {
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let all: Vec<usize> = (0..bands).collect();
+    for round in all.chunks(BANDS_PER_ROUND) {
+        buckets(round, &mut |_, run| {
+            for i in 0..run.len() {
+                for j in i + 1..run.len() {
+                    pairs.push((run[i].1, run[j].1));
+                }
+            }
+        })?;
         pairs.par_sort_unstable();
         pairs.dedup();
-        stats.verified += pairs.len();
-        let kept: Vec<(u32, u32)> = pairs
-            .into_par_iter()
-            .filter(|&(a, b)| linked(a, b))
-            .collect();
-        for (a, b) in kept {
-            uf.union(a, b);
-        }
     }
-    (uf, stats)
+    Ok(pairs)
 }
 
 /// Representative linkage: verified pairs are taken from the most similar down, and two
@@ -441,43 +550,69 @@ pub fn link_representative<'a>(
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
     extra: Vec<(u32, u32)>,
 ) -> (Vec<Vec<u32>>, LinkStats) {
+    let earlier = |a: u32, b: u32, band: usize| {
+        shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
+    };
+    let done = link_representative_buckets(
+        n_docs,
+        params.bands,
+        &mut in_memory_buckets(params, n_docs, active, signature),
+        &earlier,
+        &|a, b, _| Some(linked(a, b)),
+        similarity,
+        linked,
+        extra,
+    );
+    match done {
+        Ok(done) => done,
+        Err(never) => match never {},
+    }
+}
+
+/// [`link_representative`] from buckets however they are stored (see [`link_buckets`] for
+/// `buckets`, `earlier` and `verify`). `extra` pairs are verified as found in a band after
+/// the last: `verify(a, b, bands)` for those that share no band.
+#[allow(clippy::too_many_arguments)] // the linkage's inputs, each a different closure
+pub fn link_representative_buckets<E>(
+    n_docs: usize,
+    bands: usize,
+    buckets: &mut BucketSource<'_, E>,
+    earlier: &(dyn Fn(u32, u32, usize) -> bool + Sync),
+    verify: &(dyn Fn(u32, u32, usize) -> Option<bool> + Sync),
+    similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
+    linked: &(dyn Fn(u32, u32) -> bool + Sync),
+    extra: Vec<(u32, u32)>,
+) -> Result<(Vec<Vec<u32>>, LinkStats), E> {
     let mut stats = LinkStats::default();
-    let per_band: Vec<(usize, Vec<(u32, u32)>)> = (0..params.bands)
-        .into_par_iter()
-        .map(|band| {
-            let keys = crate::lsh::band_keys(params, band, n_docs, active, signature);
-            let mut buckets = 0;
-            let mut pairs = Vec::new();
-            for run in crate::lsh::runs(&keys) {
-                buckets += 1;
-                for i in 0..run.len() {
-                    for j in i + 1..run.len() {
-                        let (a, b) = (run[i].1, run[j].1);
-                        let (sa, sb) = (signature(a as usize), signature(b as usize));
-                        if !shares_earlier_band(params, sa, sb, band) {
-                            pairs.push((a, b));
-                        }
+    let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
+    let all: Vec<usize> = (0..bands).collect();
+    for round in all.chunks(BANDS_PER_ROUND) {
+        buckets(round, &mut |band, run| {
+            stats.buckets += 1;
+            for i in 0..run.len() {
+                for j in i + 1..run.len() {
+                    let (a, b) = (run[i].1, run[j].1);
+                    if !earlier(a, b, band) {
+                        pairs.push((a, b, band as u32));
                     }
                 }
             }
-            (buckets, pairs)
-        })
-        .collect();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for (buckets, band_pairs) in per_band {
-        stats.buckets += buckets;
-        pairs.extend(band_pairs);
+        })?;
     }
-    if !extra.is_empty() {
-        pairs.extend(extra);
-        pairs.par_sort_unstable();
-        pairs.dedup();
-    }
-    stats.verified = pairs.len();
-    let mut edges: Vec<(f64, u32, u32)> = pairs
+    // A pair found in a band and among the extra pairs is verified as found in the band.
+    pairs.extend(extra.into_iter().map(|(a, b)| (a, b, bands as u32)));
+    pairs.par_sort_unstable();
+    pairs.dedup_by_key(|&mut (a, b, _)| (a, b));
+    let checked: Vec<Option<(u32, u32, bool)>> = pairs
         .into_par_iter()
-        .filter(|&(a, b)| linked(a, b))
-        .map(|(a, b)| (similarity(a, b), a, b))
+        .map(|(a, b, band)| verify(a, b, band as usize).map(|l| (a, b, l)))
+        .collect();
+    stats.verified = checked.iter().flatten().count();
+    let mut edges: Vec<(f64, u32, u32)> = checked
+        .into_par_iter()
+        .flatten()
+        .filter(|&(_, _, linked)| linked)
+        .map(|(a, b, _)| (similarity(a, b), a, b))
         .collect();
     edges.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut uf = UnionFind::new(n_docs);
@@ -501,7 +636,7 @@ pub fn link_representative<'a>(
             members[root as usize] = merged;
         }
     }
-    (uf.groups(), stats)
+    Ok((uf.groups(), stats))
 }
 
 /// One cluster of document indices.
@@ -646,7 +781,9 @@ mod tests {
         for n in [2u32, 5, 65, 300] {
             let members: Vec<u32> = (0..n).collect();
             let mut walked = UnionFind::new(n as usize);
-            walk_bucket(members.iter().copied(), &mut walked, &mixed, &|_, _| false);
+            walk_bucket(members.iter().copied(), &mut walked, &|a, b| {
+                Some(mixed(a, b))
+            });
             let mut every = UnionFind::new(n as usize);
             for a in 0..n {
                 for b in a + 1..n {
@@ -663,7 +800,7 @@ mod tests {
     fn a_bucket_of_alike_documents_costs_a_linear_number_of_verifications() {
         let n = 5000u32;
         let mut uf = UnionFind::new(n as usize);
-        let verified = walk_bucket(0..n, &mut uf, &|_, _| true, &|_, _| false);
+        let verified = walk_bucket(0..n, &mut uf, &|_, _| Some(true));
         assert_eq!(verified, n as usize - 1);
         assert_eq!(uf.groups().len(), 1);
     }

@@ -110,7 +110,7 @@ impl Report {
                     grouped[m as usize] = true;
                 }
             }
-            for (i, doc) in outcome.docs.iter().enumerate() {
+            for (i, doc) in outcome.docs.iter() {
                 if !grouped[i] {
                     clusters.push(Cluster {
                         id: i as u64,

@@ -24,3 +24,4 @@ mod minhash_estimate;
 mod normalize_cases;
 mod readme;
 mod sign;
+mod spill;

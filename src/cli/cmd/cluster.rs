@@ -5,7 +5,7 @@ use std::time::Instant;
 use mukarrar::pipeline::{self, RunOptions, Stats};
 use mukarrar::report::Report;
 
-use crate::cli::args::{inputs_or_stdin, InputArgs, OutputArgs, SettingsArgs};
+use crate::cli::args::{inputs_or_stdin, InputArgs, MemoryArgs, OutputArgs, SettingsArgs};
 use crate::cli::output::Output;
 use crate::cli::paths::Protected;
 use crate::cli::progress::Bars;
@@ -25,7 +25,8 @@ use crate::cli::{Global, Status};
   mukarrar cluster news.jsonl.gz --format csv -o clusters.csv
   mukarrar cluster news.jsonl.gz -o report.html     (a page to open in a browser)
   mukarrar cluster articles.csv --text-field body --id-field url --threshold 0.6
-  zcat feed.jsonl.gz | mukarrar cluster - --format jsonl")]
+  zcat feed.jsonl.gz | mukarrar cluster - --format jsonl
+  mukarrar cluster crawl/ --memory-limit 2G --temp-dir /scratch   (larger than memory)")]
 pub struct Args {
     /// Input files or folders; `-` reads standard input [default: standard input, when it is
     /// not a terminal].
@@ -37,6 +38,8 @@ pub struct Args {
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
@@ -46,6 +49,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     let to = args.output.output.as_deref();
     Protected::default().inputs(&paths).check("-o", to)?;
     let format = args.output.format()?;
+    let budget = args.memory.budget()?;
     let out = Output::open(to)?;
     let bars = Bars::new(global.quiet);
     let (inputs, watch) = args.input.open(&paths, &bars)?;
@@ -53,6 +57,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         skip_invalid: args.input.skip_invalid,
         keep_text: format.needs_text(),
         keep_signatures: false,
+        budget: Some(budget),
+        every_doc: args.output.include_singletons,
     };
     let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
     watch.check(outcome.stats.documents, outcome.stats.skipped, &bars)?;

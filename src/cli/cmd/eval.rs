@@ -131,7 +131,7 @@ struct EvalReport<'a> {
 /// Labels of each document: (truth, predicted cluster = first member's position).
 fn labels(outcome: &Outcome, file: &str, field: &str) -> anyhow::Result<(Vec<String>, Vec<u64>)> {
     let mut truth = Vec::with_capacity(outcome.docs.len());
-    for (i, doc) in outcome.docs.iter().enumerate() {
+    for (i, doc) in outcome.docs.iter() {
         match doc.fields.first() {
             Some((_, serde_json::Value::String(s))) => truth.push(s.clone()),
             Some((_, v)) if !v.is_null() => truth.push(v.to_string()),
@@ -175,6 +175,9 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             skip_invalid: args.input.skip_invalid,
             keep_text: format == EvalFormat::Html,
             keep_signatures: explain > 0,
+            // Scores need every document; dev sets fit in memory.
+            budget: None,
+            every_doc: true,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
         watch.check_one(i, outcome.stats.documents, outcome.stats.skipped, &bars)?;
