@@ -74,10 +74,12 @@ pub struct InputArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
-    /// The longest JSON Lines record (line) accepted, in bytes, with an optional K, M or G
-    /// suffix (powers of 1024): a longer line is an invalid record, named by file and line,
-    /// and found after reading that many bytes of it, so a line without end (a broken export,
-    /// a gzip bomb) fails fast in little memory.
+    /// The longest record accepted (a JSON Lines line, a CSV or TSV record), in bytes, with
+    /// an optional K, M or G suffix (powers of 1024): a longer record is an invalid record,
+    /// named by file and line, and found after reading that many bytes of it, so a line
+    /// without end (a broken export, a gzip bomb) fails fast in little memory. A CSV or TSV
+    /// record more than 512 KiB past the limit stops reading its file, even with
+    /// --skip-invalid: where the next record begins is not known without reading it.
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = record_size)]
     pub max_record_size: u64,
 }

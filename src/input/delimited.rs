@@ -97,6 +97,12 @@ struct LineBreaks<R> {
     quote_at: u64,
     quote_lines: u64,
     pub(crate) problem: Option<QuoteProblem>,
+    /// Where the record being read began, as far as the reader knows (the start of the one
+    /// after the last it returned), and how far past it reading may go.
+    record_start: u64,
+    reach: u64,
+    /// Set when a record ran past `reach`: reading stops there rather than buffering it.
+    too_long: bool,
 }
 
 impl<R> LineBreaks<R> {
@@ -112,6 +118,9 @@ impl<R> LineBreaks<R> {
             quote_at: 0,
             quote_lines: 0,
             problem: None,
+            record_start: 0,
+            reach: u64::MAX,
+            too_long: false,
         }
     }
 
@@ -190,6 +199,15 @@ impl<R: Read> Read for LineBreaks<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.problem.is_some() {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "unclosed quote"));
+        }
+        // The csv reader holds the record it is reading, however long: it is stopped once
+        // the record runs past the limit (and the reader's buffer).
+        if self.offset - self.record_start > self.reach {
+            self.too_long = true;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "record too long",
+            ));
         }
         let n = self.inner.read(buf)?;
         let start = self.offset;
@@ -275,6 +293,8 @@ pub(crate) struct DelimitedReader {
     keep_raw: bool,
     line_id_prefix: Option<String>,
     record: ByteRecord,
+    /// `--max-record-size`.
+    limit: u64,
     done: bool,
     /// The byte position of the last parse error, to stop rather than repeat it forever.
     last_error_at: Option<u64>,
@@ -289,17 +309,20 @@ impl DelimitedReader {
         quoting: bool,
         fields: Fields,
     ) -> Result<DelimitedReader> {
+        let mut breaks = if quoting {
+            LineBreaks::with_quotes(stream.bytes, delimiter)
+        } else {
+            LineBreaks::new(stream.bytes)
+        };
+        let limit = fields.max_record_size;
+        breaks.reach = limit.saturating_add(2 * BUFFER_SIZE as u64);
         let mut rdr = ReaderBuilder::new()
             .delimiter(delimiter)
             .quoting(quoting)
             .has_headers(true)
             .flexible(true)
             .buffer_capacity(BUFFER_SIZE)
-            .from_reader(if quoting {
-                LineBreaks::with_quotes(stream.bytes, delimiter)
-            } else {
-                LineBreaks::new(stream.bytes)
-            });
+            .from_reader(breaks);
         let (header, header_at) = match rdr.byte_headers() {
             Ok(header) => (
                 header
@@ -320,11 +343,16 @@ impl DelimitedReader {
                 if let Some(problem) = rdr.get_ref().problem {
                     return Err(quote_error(&source, problem));
                 }
+                if rdr.get_ref().too_long {
+                    return Err(too_long(&source, 1, limit));
+                }
                 let line = rdr.get_mut().line_at(0);
                 return Err(csv_fatal(&source, line, stream.compression, &e));
             }
         };
         let header_line = rdr.get_mut().line_at(header_at);
+        let after_header = rdr.position().byte();
+        rdr.get_mut().record_start = after_header;
         // A name that is not UTF-8 would silently match no field (the id column lost, the
         // text column missing): the file is in another encoding.
         if let Ok(raw) = rdr.byte_headers() {
@@ -388,6 +416,7 @@ impl DelimitedReader {
             source,
             compression: stream.compression,
             record: ByteRecord::new(),
+            limit,
             done: empty,
             last_error_at: None,
         })
@@ -490,6 +519,19 @@ fn quote_error(source: &str, problem: QuoteProblem) -> Error {
     }
 }
 
+/// The error for a record that ran far past `--max-record-size`: reading stops there, since
+/// where the next record begins cannot be told without reading this one.
+fn too_long(source: &str, line: u64, limit: u64) -> Error {
+    Error::Input {
+        location: Location::line(source, line),
+        message: format!(
+            "record longer than {limit} bytes (--max-record-size); the rest of the file is not \
+             read, since the end of a CSV or TSV record cannot be found without reading it \
+             (raise --max-record-size to read it)"
+        ),
+    }
+}
+
 /// The whole-input error for a csv error that stops reading.
 fn csv_fatal(source: &str, line: u64, compression: Compression, err: &csv::Error) -> Error {
     match err.kind() {
@@ -518,13 +560,27 @@ impl Iterator for DelimitedReader {
                     .record
                     .position()
                     .map_or_else(|| self.rdr.position().byte(), |p| p.byte());
+                let next = self.rdr.position().byte();
+                self.rdr.get_mut().record_start = next;
                 let line = self.rdr.get_mut().line_at(at);
+                if next - at > self.limit {
+                    return Some(Err(Error::Record {
+                        location: Location::line(&self.source, line),
+                        kind: RecordError::TooLarge { limit: self.limit },
+                    }));
+                }
                 Some(self.document(line))
             }
             Err(e) => {
                 if let Some(problem) = self.rdr.get_ref().problem {
                     self.done = true;
                     return Some(Err(quote_error(&self.source, problem)));
+                }
+                if self.rdr.get_ref().too_long {
+                    self.done = true;
+                    let start = self.rdr.get_ref().record_start;
+                    let line = self.rdr.get_mut().line_at(start);
+                    return Some(Err(too_long(&self.source, line, self.limit)));
                 }
                 let at = e
                     .position()

@@ -945,6 +945,47 @@ fn thousands_of_identical_documents_verify_a_linear_number_of_pairs() {
 }
 
 #[test]
+fn a_csv_record_over_the_size_limit_names_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let long: String = "ب".repeat(3000);
+    let p = write(
+        &dir,
+        "long.csv",
+        &format!("id,text\na,نص اول هنا\nb,\"{long}\"\nc,نص اول هنا\n"),
+    );
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{p}:3")))
+        .stderr(predicate::str::contains("longer than 4096 bytes"));
+    mukarrar()
+        .args(["cluster", &p, "--max-record-size", "4K", "--skip-invalid"])
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0,c,1.0000,false"))
+        .stderr(predicate::str::contains("1 skipped as invalid"));
+    // A record far past the limit (a line of 1.2 MB) is not read whole: reading stops at it,
+    // with its line, even with --skip-invalid, and says so.
+    let huge = "ب".repeat(600_000);
+    let p = write(
+        &dir,
+        "huge.tsv",
+        &format!("id\ttext\na\tنص اول هنا\nb\t{huge}\nc\tنص اول هنا\n"),
+    );
+    for extra in [&[][..], &["--skip-invalid"][..]] {
+        mukarrar()
+            .args(["cluster", &p, "--max-record-size", "4K"])
+            .args(extra)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{p}:3")))
+            .stderr(predicate::str::contains("the rest of the file is not read"));
+    }
+}
+
+#[test]
 fn a_record_over_the_size_limit_names_file_and_line() {
     let dir = TempDir::new().unwrap();
     let long: String = "ب".repeat(3000);
