@@ -43,7 +43,8 @@ pub struct DocInfo {
     pub text: Option<String>,
     /// What verification needs besides the signature.
     pub traits: Traits,
-    /// The hashes of the words of a short text, in order (empty for long texts).
+    /// The hashes of the words verification keeps ([`Signed::words`]), in order; empty in
+    /// the outcome of a run that went to disk, whose verification is over.
     pub words: Box<[u64]>,
     /// The fields the reader was asked to keep ([`crate::input::InputConfig::keep_fields`]).
     pub fields: Vec<(String, serde_json::Value)>,
@@ -925,8 +926,27 @@ impl Spilled {
         docs: impl Iterator<Item = (DocInfo, Option<Vec<u64>>)>,
     ) -> Result<()> {
         let k = settings.minhash.num_perm;
+        // A chunk at a time: the documents held when the budget is reached are many, and their
+        // encoded copies must not all be in memory beside them.
+        let mut docs = docs.peekable();
+        let mut at = 0;
+        while docs.peek().is_some() {
+            let chunk: Vec<(DocInfo, Option<Vec<u64>>)> = docs.by_ref().take(BATCH).collect();
+            let n = chunk.len();
+            self.push_chunk(settings, &signatures[at * k..(at + n) * k], chunk)?;
+            at += n;
+        }
+        Ok(())
+    }
+
+    fn push_chunk(
+        &mut self,
+        settings: &Settings,
+        signatures: &[u32],
+        docs: Vec<(DocInfo, Option<Vec<u64>>)>,
+    ) -> Result<()> {
+        let k = settings.minhash.num_perm;
         let params = settings.lsh;
-        let docs: Vec<(DocInfo, Option<Vec<u64>>)> = docs.collect();
         type Encoded = (Vec<u8>, Vec<u8>, Kept, Vec<u64>, Vec<u64>);
         let heads = self.heads.as_ref().map(|(heads, _)| heads);
         let encoded: Vec<Encoded> = docs
@@ -1097,9 +1117,8 @@ impl Spilled {
         let mut buf = Vec::new();
         let mut infos = Vec::with_capacity(wanted.len());
         for &i in &wanted {
-            let words = read(i, &mut buf)?.words;
             info_records.read(i as usize, &mut buf).map_err(io)?;
-            infos.push(decode_info(&buf, kept[i as usize].traits, words));
+            infos.push(decode_info(&buf, kept[i as usize].traits, Vec::new()));
         }
         Ok(Outcome {
             settings: settings.clone(),
