@@ -421,7 +421,10 @@ pub fn run(
                     pending.push(lines);
                 }
             }
-            if let Some(budget) = budget.filter(|b| held > b.bytes) {
+            // Half the budget holds documents; the other half is for what every document
+            // costs whether held or not (the ids seen, what verification keeps in memory) and
+            // for the reader's batches in flight.
+            if let Some(budget) = budget.filter(|b| held > b.bytes / 2) {
                 // Beyond the budget: what is held goes to temporary files, and so does every
                 // document from here on.
                 let mut spill = Spilled::new(budget, settings)?;
@@ -756,6 +759,10 @@ struct Kept {
     identity: u64,
 }
 
+/// What a document spilled to disk still costs in memory while bands are linked: its
+/// [`Kept`], its identity and copy in `cluster::exact_copies`, its union-find entry.
+const FIXED_BYTES_PER_DOC: u64 = std::mem::size_of::<Kept>() as u64 + 16 + 4 + 8;
+
 /// A run that went beyond its memory budget: documents on disk, read back by number.
 struct Spilled {
     budget: Budget,
@@ -1069,9 +1076,11 @@ impl Spilled {
             }
             _ => Some(false),
         };
-        // The bands are sorted one at a time with half the budget; a band larger than that is
-        // sorted on disk in runs of that size and merged.
-        let share = budget.bytes / 2;
+        // The bands are sorted one at a time in what the budget leaves beside the documents'
+        // fixed costs (kept traits, copies, union-find), halved for the pairs being verified;
+        // a band larger than that is sorted on disk in runs of that size and merged.
+        let fixed = n as u64 * FIXED_BYTES_PER_DOC;
+        let share = (budget.bytes.saturating_sub(fixed) / 2).max(budget.bytes / 8);
         let mut members: Vec<(u64, u32)> = Vec::new();
         let mut head_members: Vec<(u64, u32)> = Vec::new();
         let groups = band_and_cluster(

@@ -87,10 +87,12 @@ pub struct InputArgs {
 /// How much memory a run holds before it writes to temporary files.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MemoryArgs {
-    /// Memory for signatures, documents and band keys. Beyond it they go to temporary files
-    /// in --temp-dir and bands are sorted on disk, so corpora larger than memory run on one
-    /// machine; the clusters are the same, the run slower. Fixed costs of about 100 bytes a
-    /// document come on top [default: half the physical memory].
+    /// Memory for the run: half of it holds signatures and documents; beyond that they go to
+    /// temporary files in --temp-dir and bands are sorted on disk, so corpora larger than
+    /// memory run on one machine; the clusters are the same, the run slower. Every document
+    /// also costs about 150 bytes that stay in memory (its id, what linking keeps), which the
+    /// other half covers up to some millions of documents [default: half the physical
+    /// memory].
     #[arg(long, value_name = "SIZE", value_parser = record_size)]
     pub memory_limit: Option<u64>,
 
