@@ -166,6 +166,9 @@ pub struct RunOptions {
     /// Keep every document in [`Outcome::docs`], not only the members of clusters, when the
     /// run spills (an in-memory run always keeps every document).
     pub every_doc: bool,
+    /// Leave [`DocInfo::preview`] empty in the outcome of a run that spills (a report that
+    /// shows ids only needs no previews, and millions of them weigh gigabytes).
+    pub skip_previews: bool,
 }
 
 /// The result of a run.
@@ -824,6 +827,12 @@ impl Cursor<'_> {
     fn string(&mut self) -> String {
         String::from_utf8(self.bytes().to_vec()).expect("written from a String")
     }
+
+    /// Passes over a string, giving an empty one.
+    fn skip_string(&mut self) -> String {
+        self.bytes();
+        String::new()
+    }
 }
 
 fn encode_signed(sig: &[u32], words: &[u64], set: Option<&[u64]>) -> Vec<u8> {
@@ -874,13 +883,13 @@ fn encode_info(info: &DocInfo) -> Vec<u8> {
     out
 }
 
-fn decode_info(bytes: &[u8], traits: Traits, words: Vec<u64>) -> DocInfo {
+fn decode_info(bytes: &[u8], traits: Traits, words: Vec<u64>, preview: bool) -> DocInfo {
     let mut c = Cursor(bytes);
     let id = c.string();
     let input = c.u64() as u32;
     let line = c.u64();
     let chars = c.u64() as usize;
-    let preview = c.string();
+    let preview = if preview { c.string() } else { c.skip_string() };
     let text = match c.0.split_first() {
         Some((1, rest)) => {
             c.0 = rest;
@@ -1051,7 +1060,8 @@ impl Spilled {
                 }
             })
         };
-        let kept = &kept;
+        let kept_all = kept;
+        let kept = &kept_all;
         let both = |a: u32, b: u32, then: &dyn Fn(&Signed<'_>, &Signed<'_>) -> bool| match (
             fetch(a),
             fetch(b),
@@ -1123,11 +1133,14 @@ impl Spilled {
             wanted.sort_unstable();
             wanted
         };
+        let traits: Vec<Traits> = wanted.iter().map(|&i| kept[i as usize].traits).collect();
+        drop(kept_all);
         let mut buf = Vec::new();
         let mut infos = Vec::with_capacity(wanted.len());
-        for &i in &wanted {
+        for (&i, &traits) in wanted.iter().zip(&traits) {
             info_records.read(i as usize, &mut buf).map_err(io)?;
-            infos.push(decode_info(&buf, kept[i as usize].traits, Vec::new()));
+            let preview = !options.skip_previews;
+            infos.push(decode_info(&buf, traits, Vec::new(), preview));
         }
         Ok(Outcome {
             settings: settings.clone(),

@@ -196,6 +196,11 @@ impl Format {
         self == Format::Html
     }
 
+    /// Whether the report shows each document's preview (CSV and Parquet rows are ids).
+    pub fn shows_previews(self) -> bool {
+        !matches!(self, Format::Csv | Format::Parquet)
+    }
+
     /// The format a file name's extension implies, if any.
     pub fn from_extension(path: &str) -> Option<Format> {
         let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();

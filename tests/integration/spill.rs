@@ -85,10 +85,15 @@ fn a_tiny_budget_gives_the_in_memory_report_and_leaves_no_file() {
         if !extra.is_empty() {
             continue;
         }
-        let in_memory = stats(&run(&[&base[..], &["--format", "json"]].concat()));
-        let on_disk = stats(&run(
-            &[&base[..], &["--format", "json"], &spill[..]].concat()
-        ));
+        let in_memory_json = run(&[&base[..], &["--format", "json"]].concat());
+        let on_disk_json = run(&[&base[..], &["--format", "json"], &spill[..]].concat());
+        // The JSON report shows previews, read back from disk.
+        let clusters = |json: &str| {
+            serde_json::from_str::<serde_json::Value>(json).unwrap()["clusters"].clone()
+        };
+        assert_eq!(clusters(&on_disk_json), clusters(&in_memory_json));
+        assert!(in_memory_json.contains("\"preview\""));
+        let (in_memory, on_disk) = (stats(&in_memory_json), stats(&on_disk_json));
         assert_eq!(counts(&on_disk), counts(&in_memory), "{extra:?}");
         assert!(in_memory.get("spilled").is_none());
         assert!(on_disk["spilled"].as_u64().unwrap() > 500_000, "{on_disk}");

@@ -59,6 +59,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         keep_signatures: false,
         budget: Some(budget),
         every_doc: args.output.include_singletons,
+        skip_previews: !format.shows_previews(),
     };
     let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
     watch.check(outcome.stats.documents, outcome.stats.skipped, &bars)?;

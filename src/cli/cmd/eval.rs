@@ -178,6 +178,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
             // Scores need every document; dev sets fit in memory.
             budget: None,
             every_doc: true,
+            skip_previews: false,
         };
         let outcome = pipeline::run(inputs, &settings, &options, &bars)?;
         watch.check_one(i, outcome.stats.documents, outcome.stats.skipped, &bars)?;
