@@ -264,9 +264,8 @@ impl CrossParts {
         let (ha, hb) = (a.head(), b.head());
         let head_jaccard = word_jaccard(ha, hb);
         let head_run = longest_common_run(ha, hb);
-        let head_run_needed = run_needed(settings, ha.len().min(hb.len()));
-        let heads_match = head_jaccard >= settings.short.threshold
-            || (head_run_needed > 0 && head_run >= head_run_needed);
+        let head_run_needed = settings.run_needed(ha.len().min(hb.len()));
+        let heads_match = settings.short_rule(ha, hb);
         let numbers_passed = !settings.short.numbers
             || ta.head_numbers == 0
             || tb.head_numbers == 0
@@ -540,7 +539,7 @@ pub fn compare(settings: &Settings, a: Subject<'_>, b: Subject<'_>) -> Compariso
     let words = (rule == Rule::Short).then(|| Words {
         jaccard: word_jaccard(&a.words, &b.words),
         longest_run: longest_common_run(&a.words, &b.words),
-        run_needed: run_needed(settings, a.words.len().min(b.words.len())),
+        run_needed: settings.run_needed(a.words.len().min(b.words.len())),
     });
     let both = a.traits.numbers != 0 && b.traits.numbers != 0;
     let applies = rule == Rule::Short && settings.short.numbers;
@@ -582,18 +581,6 @@ pub fn compare(settings: &Settings, a: Subject<'_>, b: Subject<'_>) -> Compariso
         decision,
         passages,
     }
-}
-
-/// The shared run the short rule needs between two short texts, the shorter of `shorter`
-/// words (0 when the rule is off).
-fn run_needed(settings: &Settings, shorter: usize) -> usize {
-    if settings.short.run_words == 0 {
-        return 0;
-    }
-    settings
-        .short
-        .run_words
-        .max((settings.short.run_share * shorter as f64).ceil() as usize)
 }
 
 /// The decision ([`Settings::linked`]) and the measurement that made it, for a pair under

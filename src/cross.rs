@@ -189,10 +189,7 @@ pub fn link_heads<'a>(
         &|_, _, _| false,
         &|a, b, _| Some(linked(a, b)),
     );
-    match done {
-        Ok(stats) => stats,
-        Err(never) => match never {},
-    }
+    cluster::infallible(done)
 }
 
 /// The distinct pairs that share a head band key, `a < b`, sorted: the cross-length
@@ -206,8 +203,5 @@ pub fn head_pairs<'a>(
         heads.bands(),
         &mut in_memory_head_buckets(heads, n_docs, head),
     );
-    match done {
-        Ok(pairs) => pairs,
-        Err(never) => match never {},
-    }
+    cluster::infallible(done)
 }

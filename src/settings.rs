@@ -417,16 +417,22 @@ impl Settings {
 
     /// The short-text rule on two word sequences: the Jaccard similarity of their word sets
     /// reaches the short threshold, or they share a long run of words.
-    fn short_rule(&self, a: &[u64], b: &[u64]) -> bool {
-        word_jaccard(a, b) >= self.short.threshold
-            || (self.short.run_words > 0 && {
-                let shorter = a.len().min(b.len());
-                let need = self
-                    .short
-                    .run_words
-                    .max((self.short.run_share * shorter as f64).ceil() as usize);
-                longest_common_run(a, b) >= need
-            })
+    pub(crate) fn short_rule(&self, a: &[u64], b: &[u64]) -> bool {
+        word_jaccard(a, b) >= self.short.threshold || {
+            let need = self.run_needed(a.len().min(b.len()));
+            need > 0 && longest_common_run(a, b) >= need
+        }
+    }
+
+    /// The shared run of words the short rule needs between two texts, the shorter of
+    /// `shorter` words (0 when that part of the rule is off).
+    pub(crate) fn run_needed(&self, shorter: usize) -> usize {
+        if self.short.run_words == 0 {
+            return 0;
+        }
+        self.short
+            .run_words
+            .max((self.short.run_share * shorter as f64).ceil() as usize)
     }
 
     /// The cross-length rule ([`Cross`]).

@@ -389,8 +389,13 @@ pub fn link_bands<'a>(
         &earlier,
         &|a, b, _| Some(linked(a, b)),
     );
-    match linked_bands {
-        Ok(done) => done,
+    infallible(linked_bands)
+}
+
+/// The value of a result that cannot be an error (buckets read from memory).
+pub(crate) fn infallible<T>(result: Result<T, Infallible>) -> T {
+    match result {
+        Ok(value) => value,
         Err(never) => match never {},
     }
 }
@@ -563,10 +568,7 @@ pub fn link_representative<'a>(
         linked,
         extra,
     );
-    match done {
-        Ok(done) => done,
-        Err(never) => match never {},
-    }
+    infallible(done)
 }
 
 /// [`link_representative`] from buckets however they are stored (see [`link_buckets`] for
