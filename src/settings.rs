@@ -71,7 +71,8 @@ pub struct ShortText {
 ///
 /// A headline is so compared with the other text's title, never with its body: an article
 /// whose "read also" footer lists other stories' headlines does not match those headlines.
-/// Candidates come from banding a MinHash of each head's words ([`crate::cross`]).
+/// Candidates come from banding a MinHash of each head's words, the most common words of news
+/// left out ([`crate::cross`]).
 ///
 /// The defaults were measured on the mixed-length dev set (articles, teasers, headlines;
 /// `scripts/eval-kinds`, BENCHMARKS.md "Cross-length matching"): any lead of 25 to 32 words
@@ -86,6 +87,11 @@ pub struct Cross {
     pub words: usize,
     /// The share of the shorter lead's distinct words that must be in the other lead.
     pub containment: f64,
+    /// How many of the most frequent words of news ([`crate::cross::COMMON_WORDS`]) heads
+    /// are banded without: candidates only, never the decision. 0 (what settings stored
+    /// before it existed hold) bands every word, so an index keeps the keys it was built with.
+    #[serde(default)]
+    pub common_words: usize,
 }
 
 /// The longest head: a first line of more words is cut here.
@@ -96,7 +102,7 @@ impl Cross {
     pub fn off() -> Cross {
         Cross {
             words: 0,
-            containment: Cross::default().containment,
+            ..Cross::default()
         }
     }
 
@@ -111,6 +117,7 @@ impl Default for Cross {
         Cross {
             words: DEFAULT_CROSS_WORDS,
             containment: 0.8,
+            common_words: crate::cross::DEFAULT_COMMON_WORDS,
         }
     }
 }
@@ -662,6 +669,7 @@ impl Options {
             cross: Cross {
                 words: self.cross_words,
                 containment: self.cross_containment,
+                ..Cross::default()
             },
             minhash: MinHashConfig {
                 num_perm: self.num_perm,

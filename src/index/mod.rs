@@ -257,13 +257,15 @@ impl Index {
                 ),
             ));
         }
-        if access == Access::ReadWrite && format_version != FORMAT_VERSION {
+        let writable = [FORMAT_VERSION, schema::WRITABLE_OLDER];
+        if access == Access::ReadWrite && !writable.contains(&format_version) {
             return Err(index_error(
                 path,
                 format!(
-                    "uses index format {format_version}; this mukarrar writes only format \
-                     {FORMAT_VERSION}: open it read-only (query, stats, export) or use the \
-                     mukarrar that wrote it"
+                    "uses index format {format_version}; this mukarrar writes only formats \
+                     {} and {FORMAT_VERSION}: open it read-only (query, stats, export) or use the \
+                     mukarrar that wrote it",
+                    schema::WRITABLE_OLDER
                 ),
             ));
         }

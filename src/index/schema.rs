@@ -5,7 +5,7 @@
 //! be read.
 
 /// The format this version of mukarrar writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest format this version of mukarrar reads. A file also records the oldest version
 /// that can read *it*, so a newer mukarrar can say when an older one may still open its files.
@@ -14,8 +14,18 @@ pub const FORMAT_VERSION: u32 = 3;
 /// format 3 adds each document's head (`head`, `head_numbers`) and the band keys of its head
 /// (bands numbered after the signature's) for cross-length matching. A format-2 file is read
 /// through [`FORMAT_2_VIEW`]: its settings have cross-length matching off, so no rule reads
-/// the heads.
+/// the heads. Format 4 has format 3's layout; its settings band heads without the most common
+/// words ([`crate::settings::Cross::common_words`]), which a reader of format 3 would not know
+/// to do, so it is readable from format 4 only ([`READABLE_FROM`]).
 pub const OLDEST_SUPPORTED: u32 = 2;
+
+/// The oldest format whose readers can read the files this version writes: what a new file
+/// records as `oldest_supported`.
+pub const READABLE_FROM: u32 = 4;
+
+/// An older format that this version writes to as it is: format 3 files have the current
+/// layout, and their settings (no `common_words`) band heads whole, as their keys were made.
+pub const WRITABLE_OLDER: u32 = 3;
 
 /// Shadows a format-2 file's `documents` with a temporary view (temporary objects come first
 /// in SQLite's name lookup, and a read-only connection may create them) that adds the format-3

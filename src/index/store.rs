@@ -28,7 +28,7 @@ pub(super) fn initialize(conn: &Connection, settings: &Settings) -> rusqlite::Re
     let rows: [(&str, String); 8] = [
         ("application", schema::APPLICATION.into()),
         ("format_version", schema::FORMAT_VERSION.to_string()),
-        ("oldest_supported", schema::OLDEST_SUPPORTED.to_string()),
+        ("oldest_supported", schema::READABLE_FROM.to_string()),
         ("settings_hash", settings_hash(&json)),
         ("settings", json),
         ("mukarrar_version", env!("CARGO_PKG_VERSION").into()),

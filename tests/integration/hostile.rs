@@ -281,7 +281,7 @@ fn run_within(args: &[&str], seconds: u64) -> Option<std::process::Output> {
 }
 
 /// Rewrites the index's stored settings with `edit`, and their hash to match.
-fn edit_settings(db: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+pub(crate) fn edit_settings(db: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let json: String = conn
         .query_row("SELECT value FROM meta WHERE key = 'settings'", [], |r| {
