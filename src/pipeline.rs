@@ -677,11 +677,11 @@ fn band_and_cluster(
                 n,
                 settings.lsh.bands,
                 &mut buckets,
+                (head_bands, &mut head_buckets),
                 docs.earlier,
                 docs.verify,
                 docs.similarity,
                 docs.linked,
-                cluster::bucket_pairs(head_bands, &mut head_buckets)?,
             )?;
             let mut uf = cluster::UnionFind::new(n);
             for c in &clusters {

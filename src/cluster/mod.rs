@@ -8,6 +8,7 @@
 
 mod union_find;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
@@ -515,28 +516,6 @@ pub fn link_buckets_into<E>(
     Ok(stats)
 }
 
-/// Every pair of documents that share a bucket of `bands` bands (see [`link_buckets`]),
-/// `a < b`, sorted and distinct.
-pub fn bucket_pairs<E>(
-    bands: usize,
-    buckets: &mut BucketSource<'_, E>,
-) -> Result<Vec<(u32, u32)>, E> {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let all: Vec<usize> = (0..bands).collect();
-    for round in all.chunks(BANDS_PER_ROUND) {
-        buckets(round, &mut |_, run| {
-            for i in 0..run.len() {
-                for j in i + 1..run.len() {
-                    pairs.push((run[i].1, run[j].1));
-                }
-            }
-        })?;
-        pairs.par_sort_unstable();
-        pairs.dedup();
-    }
-    Ok(pairs)
-}
-
 /// Representative linkage: verified pairs are taken from the most similar down, and two
 /// clusters merge only when every member of the merged cluster is linked to its first member
 /// (the representative). Look-alikes then cannot chain distinct stories into one cluster.
@@ -545,7 +524,7 @@ pub fn bucket_pairs<E>(
 /// Candidate pairs are gathered band by band, each pair once (in the first band it shares),
 /// so memory holds the distinct candidate pairs, not one copy per shared band. Exact copies
 /// are best left out by the caller (see [`exact_copies`]): every pair of them would be an
-/// edge. `extra` are candidate pairs found otherwise (the heads' bands, [`crate::cross`]).
+/// edge. `extra` are candidate pairs found otherwise.
 pub fn link_representative<'a>(
     params: LshParams,
     n_docs: usize,
@@ -558,84 +537,183 @@ pub fn link_representative<'a>(
     let earlier = |a: u32, b: u32, band: usize| {
         shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
     };
+    // The extra pairs, as buckets of two of a band after the signature's.
+    let mut extra_buckets = |_: &[usize], f: &mut BucketVisitor<'_>| -> Result<(), Infallible> {
+        for &(a, b) in &extra {
+            f(0, &[(0, a), (0, b)]);
+        }
+        Ok(())
+    };
     let done = link_representative_buckets(
         n_docs,
         params.bands,
         &mut in_memory_buckets(params, n_docs, active, signature),
+        (usize::from(!extra.is_empty()), &mut extra_buckets),
         &earlier,
         &|a, b, _| Some(linked(a, b)),
         similarity,
         linked,
-        extra,
     );
     infallible(done)
 }
 
+/// No leader yet (see [`walk_representative`]).
+const NO_LEADER: u32 = u32::MAX;
+
+/// Representative linkage inside one bucket of more than [`PARALLEL_BUCKET_LIMIT`] members,
+/// in O(size) verifications when its members are alike: the candidate pairs it yields are, for
+/// each member in order, its pairs with the first member of each group of the bucket until one
+/// is linked to it (it then joins that group; a member linked to none starts a group).
+///
+/// All the pairs of a bucket of n near-copies (distinct texts that share a band key: a
+/// breaking-news line with a word of its own in each copy) are n²/2 verifications and as many
+/// edges held in memory; representative linkage keeps a member only if it is linked to the
+/// cluster's first member, which is the first member of its group here, so these pairs are the
+/// ones its decisions rest on. Buckets this large do not occur in ordinary corpora (the dev
+/// corpus and samples give the same clusters either way).
+///
+/// The same near-copies meet in most bands, in buckets whose first member differs from band
+/// to band. `leader[d]` is the first member of the group that `d` joined in an earlier walk:
+/// two members of one bucket with the same leader are both linked to it, so the pair is not
+/// needed and not verified. `linked(a, b)`, `a < b`, verifies a pair (or recalls it).
+fn walk_representative(
+    members: impl Iterator<Item = u32>,
+    leader: &mut [u32],
+    linked: &mut dyn FnMut(u32, u32) -> bool,
+) {
+    let mut firsts: Vec<u32> = Vec::new();
+    for m in members {
+        let led = leader[m as usize];
+        let home = firsts.iter().copied().find(|&g| {
+            (led != NO_LEADER && leader[g as usize] == led) || linked(g.min(m), g.max(m))
+        });
+        match home {
+            Some(g) => {
+                if leader[g as usize] == NO_LEADER {
+                    leader[g as usize] = g;
+                }
+                if led == NO_LEADER {
+                    leader[m as usize] = leader[g as usize];
+                }
+            }
+            None => firsts.push(m),
+        }
+    }
+}
+
 /// [`link_representative`] from buckets however they are stored (see [`link_buckets`] for
-/// `buckets`, `earlier` and `verify`). `extra` pairs are verified as found in a band after
-/// the last: `verify(a, b, bands)` for those that share no band.
+/// `buckets`, `earlier` and `verify`), and from the buckets of `heads.0` more bands
+/// (`heads.1`, the heads' bands of [`crate::cross`]), whose pairs are verified as found in a
+/// band after the signature's last: `verify(a, b, bands)`. A bucket of more than
+/// [`PARALLEL_BUCKET_LIMIT`] members is walked by [`walk_representative`].
 #[allow(clippy::too_many_arguments)] // the linkage's inputs, each a different closure
 pub fn link_representative_buckets<E>(
     n_docs: usize,
     bands: usize,
     buckets: &mut BucketSource<'_, E>,
+    heads: (usize, &mut BucketSource<'_, E>),
     earlier: &(dyn Fn(u32, u32, usize) -> bool + Sync),
     verify: &(dyn Fn(u32, u32, usize) -> Option<bool> + Sync),
     similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
-    extra: Vec<(u32, u32)>,
 ) -> Result<(Vec<Vec<u32>>, LinkStats), E> {
     let mut stats = LinkStats::default();
     let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
-    let all: Vec<usize> = (0..bands).collect();
-    for round in all.chunks(BANDS_PER_ROUND) {
-        buckets(round, &mut |band, run| {
-            stats.buckets += 1;
-            for i in 0..run.len() {
-                for j in i + 1..run.len() {
-                    let (a, b) = (run[i].1, run[j].1);
-                    if !earlier(a, b, band) {
-                        pairs.push((a, b, band as u32));
-                    }
+    // The pairs verified by walks, whatever band they met in: band 0, before which no pair
+    // meets, verifies any pair.
+    let mut walked: HashMap<(u32, u32), bool> = HashMap::new();
+    let mut leader: Vec<u32> = Vec::new();
+    let mut visit = |band: usize, run: &[(u64, u32)]| {
+        stats.buckets += 1;
+        if run.len() > PARALLEL_BUCKET_LIMIT {
+            let mut linked = |a: u32, b: u32| {
+                *walked
+                    .entry((a, b))
+                    .or_insert_with(|| verify(a, b, 0).unwrap_or(false))
+            };
+            if leader.is_empty() {
+                leader = vec![NO_LEADER; n_docs];
+            }
+            walk_representative(run.iter().map(|&(_, d)| d), &mut leader, &mut linked);
+            return;
+        }
+        for i in 0..run.len() {
+            for j in i + 1..run.len() {
+                let (a, b) = (run[i].1, run[j].1);
+                if !earlier(a, b, band) {
+                    pairs.push((a, b, band as u32));
                 }
             }
-        })?;
+        }
+    };
+    let all: Vec<usize> = (0..bands).collect();
+    for round in all.chunks(BANDS_PER_ROUND) {
+        buckets(round, &mut visit)?;
     }
-    // A pair found in a band and among the extra pairs is verified as found in the band.
-    pairs.extend(extra.into_iter().map(|(a, b)| (a, b, bands as u32)));
+    let (head_bands, head_buckets) = heads;
+    let all: Vec<usize> = (0..head_bands).collect();
+    for round in all.chunks(BANDS_PER_ROUND) {
+        head_buckets(round, &mut |_, run| visit(bands, run))?;
+    }
+    // A pair met in several bands is verified once: as found in the first, or where a walk
+    // verified it.
     pairs.par_sort_unstable();
     pairs.dedup_by_key(|&mut (a, b, _)| (a, b));
-    let checked: Vec<Option<(u32, u32, bool)>> = pairs
+    let mut walked: Vec<(u32, u32, bool)> =
+        walked.into_iter().map(|((a, b), l)| (a, b, l)).collect();
+    walked.par_sort_unstable();
+    pairs.retain(|&(a, b, _)| {
+        walked
+            .binary_search_by(|&(x, y, _)| (x, y).cmp(&(a, b)))
+            .is_err()
+    });
+    let checked: Vec<(u32, u32, bool)> = pairs
         .into_par_iter()
-        .map(|(a, b, band)| verify(a, b, band as usize).map(|l| (a, b, l)))
+        .filter_map(|(a, b, band)| verify(a, b, band as usize).map(|l| (a, b, l)))
         .collect();
-    stats.verified = checked.iter().flatten().count();
+    stats.verified = checked.len() + walked.len();
     let mut edges: Vec<(f64, u32, u32)> = checked
         .into_par_iter()
-        .flatten()
+        .chain(walked)
         .filter(|&(_, _, linked)| linked)
         .map(|(a, b, _)| (similarity(a, b), a, b))
         .collect();
     edges.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    // Each cluster's members (in no order) and representative, at its union-find root. Every
+    // member of a cluster is linked to its representative, so a merge checks only the members
+    // of the cluster whose representative is not the merged one's: a near-copy joining a large
+    // cluster costs one check, not one per member.
     let mut uf = UnionFind::new(n_docs);
     let mut members: Vec<Vec<u32>> = (0..n_docs as u32).map(|i| vec![i]).collect();
+    let mut rep: Vec<u32> = (0..n_docs as u32).collect();
     for (_, a, b) in edges {
         let (ra, rb) = (uf.find(a), uf.find(b));
         if ra == rb {
             continue;
         }
-        let rep = members[ra as usize][0].min(members[rb as usize][0]);
-        let ok = members[ra as usize]
+        let (ra, rb) = (ra as usize, rb as usize);
+        let new_rep = rep[ra].min(rep[rb]);
+        let other = if rep[ra] == new_rep { rb } else { ra };
+        let ok = members[other]
             .iter()
-            .chain(&members[rb as usize])
-            .all(|&m| m == rep || linked(rep.min(m), rep.max(m)));
+            .all(|&m| m == new_rep || linked(new_rep.min(m), new_rep.max(m)));
         if ok {
-            uf.union(ra, rb);
-            let root = uf.find(ra);
-            let mut merged = std::mem::take(&mut members[ra as usize]);
-            merged.append(&mut members[rb as usize]);
-            merged.sort_unstable();
-            members[root as usize] = merged;
+            uf.union(ra as u32, rb as u32);
+            let root = uf.find(ra as u32) as usize;
+            let (mut big, small) = if members[ra].len() >= members[rb].len() {
+                (
+                    std::mem::take(&mut members[ra]),
+                    std::mem::take(&mut members[rb]),
+                )
+            } else {
+                (
+                    std::mem::take(&mut members[rb]),
+                    std::mem::take(&mut members[ra]),
+                )
+            };
+            big.extend(small);
+            members[root] = big;
+            rep[root] = new_rep;
         }
     }
     Ok((uf.groups(), stats))

@@ -249,20 +249,6 @@ pub fn link_heads<'a>(
     cluster::infallible(done)
 }
 
-/// The distinct pairs that share a head band key, `a < b`, sorted: the cross-length
-/// candidates for representative linkage.
-pub fn head_pairs<'a>(
-    heads: &Heads,
-    n_docs: usize,
-    head: &(dyn Fn(usize) -> &'a [u64] + Sync),
-) -> Vec<(u32, u32)> {
-    let done = cluster::bucket_pairs(
-        heads.bands(),
-        &mut in_memory_head_buckets(heads, n_docs, head),
-    );
-    cluster::infallible(done)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

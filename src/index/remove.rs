@@ -200,11 +200,7 @@ fn components(
     };
     let mut uf = cluster::link(n, &buckets, &linked);
     let head = |i: usize| members[i].signed().head();
-    for (a, b) in crate::cross::head_pairs(heads, n, &head) {
-        if uf.find(a) != uf.find(b) && linked(a, b) {
-            uf.union(a, b);
-        }
-    }
+    crate::cross::link_heads(heads, n, &head, &mut uf, &linked);
     let mut parts: Vec<Vec<usize>> = uf
         .groups()
         .into_iter()

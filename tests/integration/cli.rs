@@ -945,6 +945,46 @@ fn thousands_of_identical_documents_verify_a_linear_number_of_pairs() {
 }
 
 #[test]
+fn thousands_of_near_copies_verify_a_linear_number_of_pairs_in_both_linkages() {
+    // Distinct texts (each copy has a word of its own, in an article's lead), so none is set
+    // aside as an exact copy: the floods meet in buckets of thousands in most bands.
+    let dir = TempDir::new().unwrap();
+    let n = 2000;
+    let headline = "عاجل مجلس الأمن يصوت اليوم على قرار لوقف دائم لإطلاق النار";
+    let article: String = (0..200).map(|i| format!("كلمة{i} ")).collect();
+    let mut body = String::new();
+    for i in 0..n {
+        let own = letters(i);
+        body.push_str(&format!(
+            "{{\"id\":\"h{i}\",\"title\":\"{headline} {own}\"}}\n"
+        ));
+        body.push_str(&format!(
+            "{{\"id\":\"a{i}\",\"text\":\"{own} {article}\"}}\n"
+        ));
+    }
+    let p = write(&dir, "near.jsonl", &body);
+    for linkage in ["single", "representative"] {
+        let out = mukarrar()
+            .args(["cluster", &p, "--format", "csv", "--linkage", linkage])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(count_before(&stderr, "exact copies set aside"), 0);
+        let verified = count_before(&stderr, "candidate pairs verified");
+        // All the pairs of each flood would be 2 × 1,999,000.
+        assert!(
+            verified <= 3 * 2 * n,
+            "{linkage}: {verified} pairs verified"
+        );
+        let c = cluster_of(&String::from_utf8(out.stdout).unwrap());
+        assert_eq!(c.len(), 2 * n, "{linkage}: the two floods, nothing else");
+        assert!((0..n).all(|i| c[&format!("h{i}")] == c["h0"]), "{linkage}");
+        assert!((0..n).all(|i| c[&format!("a{i}")] == c["a0"]), "{linkage}");
+    }
+}
+
+#[test]
 fn a_csv_record_over_the_size_limit_names_file_and_line() {
     let dir = TempDir::new().unwrap();
     let long: String = "ب".repeat(3000);
