@@ -7,7 +7,8 @@
 //! and the [`Settings`], never on the number of threads.
 
 use std::collections::HashMap;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -372,6 +373,9 @@ pub fn run(
                 skipped
             })
             .map_err(|e| Error::io("<reader thread>", e))?;
+        // Once the budget is exceeded, documents go to the temporary files through a thread
+        // of their own (see `Writer`) while the next batches are signed.
+        let mut writer: Option<Writer> = None;
         for batch in rx {
             let batch = batch?;
             let base = signatures.len();
@@ -408,9 +412,9 @@ pub fn run(
             if progress.interrupted() {
                 return Err(Error::Interrupted);
             }
-            if let Some(spill) = spilled.as_mut() {
+            if let Some(writer) = writer.as_mut() {
                 let batch = results.into_iter().map(|(info, set, _)| (info, set));
-                spill.push(settings, &signatures, batch)?;
+                writer.push(settings, &signatures, batch)?;
                 signatures.clear();
                 continue;
             }
@@ -430,7 +434,7 @@ pub fn run(
             if let Some(budget) = budget.filter(|b| held > b.bytes / 2) {
                 // Beyond the budget: what is held goes to temporary files, and so does every
                 // document from here on.
-                let mut spill = Spilled::new(budget, settings)?;
+                let mut spill = Writer::start(scope, Spilled::new(budget, settings)?)?;
                 let mut sets = std::mem::take(&mut sets).into_iter();
                 let held_docs = std::mem::take(&mut docs).into_iter().map(|info| {
                     (
@@ -439,10 +443,13 @@ pub fn run(
                     )
                 });
                 spill.push(settings, &std::mem::take(&mut signatures), held_docs)?;
-                spilled = Some(spill);
+                writer = Some(spill);
             }
         }
         skipped = reader.join().expect("reader thread panicked");
+        if let Some(writer) = writer {
+            spilled = Some(writer.finish()?);
+        }
         Ok(())
     })?;
     if boilerplate {
@@ -934,70 +941,11 @@ impl Spilled {
         })
     }
 
-    /// Writes out documents signed in order, `signatures` holding theirs back to back.
-    fn push(
-        &mut self,
-        settings: &Settings,
-        signatures: &[u32],
-        docs: impl Iterator<Item = (DocInfo, Option<Vec<u64>>)>,
-    ) -> Result<()> {
-        let k = settings.minhash.num_perm;
-        // A chunk at a time: the documents held when the budget is reached are many, and their
-        // encoded copies must not all be in memory beside them.
-        let mut docs = docs.peekable();
-        let mut at = 0;
-        while docs.peek().is_some() {
-            let chunk: Vec<(DocInfo, Option<Vec<u64>>)> = docs.by_ref().take(BATCH).collect();
-            let n = chunk.len();
-            self.push_chunk(settings, &signatures[at * k..(at + n) * k], chunk)?;
-            at += n;
-        }
-        Ok(())
-    }
-
-    fn push_chunk(
-        &mut self,
-        settings: &Settings,
-        signatures: &[u32],
-        docs: Vec<(DocInfo, Option<Vec<u64>>)>,
-    ) -> Result<()> {
-        let k = settings.minhash.num_perm;
-        let params = settings.lsh;
-        type Encoded = (Vec<u8>, Vec<u8>, Kept, Vec<u64>, Vec<u64>);
-        let heads = self.heads.as_ref().map(|(heads, _)| heads);
-        let encoded: Vec<Encoded> = docs
-            .into_par_iter()
-            .zip(signatures.par_chunks(k))
-            .map(|((info, set), sig)| {
-                let signed = Signed {
-                    sig,
-                    traits: info.traits,
-                    words: &info.words,
-                    set: set.as_deref(),
-                };
-                let kept = Kept {
-                    traits: info.traits,
-                    chars: info.chars.min(u32::MAX as usize) as u32,
-                    identity: cluster::identity(&signed),
-                };
-                let keys = if info.traits.is_empty() {
-                    Vec::new()
-                } else {
-                    (0..params.bands).map(|b| params.band_key(sig, b)).collect()
-                };
-                let head_keys = match heads {
-                    Some(heads) if !info.traits.is_empty() => {
-                        heads.keys(crate::settings::head_words(&info.words, &info.traits))
-                    }
-                    _ => Vec::new(),
-                };
-                let record = encode_signed(sig, &info.words, set.as_deref());
-                (record, encode_info(&info), kept, keys, head_keys)
-            })
-            .collect();
+    /// Appends encoded documents to the files, numbering them on from those already written.
+    fn write(&mut self, encoded: Vec<Encoded>) -> Result<()> {
+        let io = |e| Error::io(self.budget.dir.display().to_string(), e);
         for (record, info, kept, keys, head_keys) in encoded {
             let doc = self.kept.len() as u32;
-            let io = |e| Error::io(self.budget.dir.display().to_string(), e);
             self.signed.push(&record).map_err(io)?;
             self.infos.push(&info).map_err(io)?;
             for (band, key) in keys.into_iter().enumerate() {
@@ -1164,6 +1112,131 @@ impl Spilled {
     }
 }
 
+/// A document as [`Spilled::write`] appends it: its [`encode_signed`] and [`encode_info`]
+/// records, what memory keeps of it, its band keys and its head's band keys.
+type Encoded = (Vec<u8>, Vec<u8>, Kept, Vec<u64>, Vec<u64>);
+
+/// Encodes documents signed in order, `signatures` holding theirs back to back, in parallel.
+fn encode(
+    settings: &Settings,
+    heads: Option<&crate::cross::Heads>,
+    signatures: &[u32],
+    docs: Vec<(DocInfo, Option<Vec<u64>>)>,
+) -> Vec<Encoded> {
+    let k = settings.minhash.num_perm;
+    let params = settings.lsh;
+    docs.into_par_iter()
+        .zip(signatures.par_chunks(k))
+        .map(|((info, set), sig)| {
+            let signed = Signed {
+                sig,
+                traits: info.traits,
+                words: &info.words,
+                set: set.as_deref(),
+            };
+            let kept = Kept {
+                traits: info.traits,
+                chars: info.chars.min(u32::MAX as usize) as u32,
+                identity: cluster::identity(&signed),
+            };
+            let keys = if info.traits.is_empty() {
+                Vec::new()
+            } else {
+                (0..params.bands).map(|b| params.band_key(sig, b)).collect()
+            };
+            let head_keys = match heads {
+                Some(heads) if !info.traits.is_empty() => {
+                    heads.keys(crate::settings::head_words(&info.words, &info.traits))
+                }
+                _ => Vec::new(),
+            };
+            let record = encode_signed(sig, &info.words, set.as_deref());
+            (record, encode_info(&info), kept, keys, head_keys)
+        })
+        .collect()
+}
+
+/// Chunks of encoded documents waiting for the writer thread: with the chunk being encoded
+/// and the one being written, at most four chunks of [`BATCH`] documents are in memory.
+const WRITES_IN_FLIGHT: usize = 2;
+
+/// Writes a spilled run's documents on a thread of its own, so that signing the next batch
+/// (in the rayon pool) overlaps writing this one.
+///
+/// The caller encodes each chunk of documents in parallel ([`encode`]) and sends it through
+/// a bounded channel; the writer thread appends the chunks to the temporary files in the
+/// order they were sent, which is the order the documents were read, so documents are
+/// numbered as in an in-memory run. When a write fails the thread stops and drops its end
+/// of the channel: the next send fails, or [`Writer::finish`] is reached, and either joins
+/// the thread and returns its error (naming the temporary folder). A writer dropped without
+/// `finish` (an interrupted run, an error elsewhere) closes the channel: the thread writes
+/// what was already sent and ends with the scope; the files, unlinked from the start,
+/// vanish with it.
+struct Writer<'scope> {
+    tx: SyncSender<Vec<Encoded>>,
+    thread: Option<ScopedJoinHandle<'scope, Result<Spilled>>>,
+    heads: Option<crate::cross::Heads>,
+}
+
+impl<'scope> Writer<'scope> {
+    fn start(scope: &'scope Scope<'scope, '_>, mut spilled: Spilled) -> Result<Writer<'scope>> {
+        let heads = spilled.heads.as_ref().map(|(heads, _)| heads.clone());
+        let (tx, rx) = sync_channel::<Vec<Encoded>>(WRITES_IN_FLIGHT);
+        let thread = std::thread::Builder::new()
+            .name("mukarrar-spill".into())
+            .spawn_scoped(scope, move || {
+                for chunk in rx {
+                    spilled.write(chunk)?;
+                }
+                Ok(spilled)
+            })
+            .map_err(|e| Error::io("<spill writer thread>", e))?;
+        Ok(Writer {
+            tx,
+            thread: Some(thread),
+            heads,
+        })
+    }
+
+    /// Writes out documents signed in order, `signatures` holding theirs back to back.
+    fn push(
+        &mut self,
+        settings: &Settings,
+        signatures: &[u32],
+        docs: impl Iterator<Item = (DocInfo, Option<Vec<u64>>)>,
+    ) -> Result<()> {
+        let k = settings.minhash.num_perm;
+        // A chunk at a time: the documents held when the budget is reached are many, and their
+        // encoded copies must not all be in memory beside them.
+        let mut docs = docs.peekable();
+        let mut at = 0;
+        while docs.peek().is_some() {
+            let chunk: Vec<(DocInfo, Option<Vec<u64>>)> = docs.by_ref().take(BATCH).collect();
+            let n = chunk.len();
+            let signatures = &signatures[at * k..(at + n) * k];
+            let encoded = encode(settings, self.heads.as_ref(), signatures, chunk);
+            at += n;
+            if self.tx.send(encoded).is_err() {
+                // The thread has stopped, which it does only on an error.
+                let error = Self::join(&mut self.thread).err();
+                return Err(error.expect("the writer stops early only on an error"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every document sent to be written, and gives back the files.
+    fn finish(mut self) -> Result<Spilled> {
+        drop(self.tx);
+        Self::join(&mut self.thread)
+    }
+
+    fn join(thread: &mut Option<ScopedJoinHandle<'scope, Result<Spilled>>>) -> Result<Spilled> {
+        let thread = thread.take().expect("the writer is joined once");
+        thread.join().expect("spill writer thread panicked")
+    }
+}
+
 /// Calls `f(band, bucket)` for every bucket of the bands `round` of `files`, with only the
 /// documents that `active` names; `members` is scratch space.
 fn band_runs(
@@ -1242,22 +1315,101 @@ mod interrupt_tests {
     #[test]
     fn a_run_stops_when_asked_and_not_otherwise() {
         let settings = Settings::default();
-        let run_with = |after: u64| {
-            let progress = StopAfter {
-                after,
-                done: AtomicU64::new(0),
+        let temp = tempfile::tempdir().unwrap();
+        // In memory, and spilled from the first batch on (the writer thread is then busy
+        // when the run stops).
+        for budget in [
+            None,
+            Some(Budget::new(64 << 10, Some(temp.path().to_path_buf()))),
+        ] {
+            let options = RunOptions {
+                budget,
+                ..RunOptions::default()
             };
-            let outcome = run(inputs(1500), &settings, &RunOptions::default(), &progress);
-            (outcome, progress.done.load(Ordering::Relaxed))
+            let run_with = |after: u64| {
+                let progress = StopAfter {
+                    after,
+                    done: AtomicU64::new(0),
+                };
+                let outcome = run(inputs(1500), &settings, &options, &progress);
+                (outcome, progress.done.load(Ordering::Relaxed))
+            };
+            let (stopped, signed) = run_with(600);
+            assert!(matches!(stopped, Err(Error::Interrupted)));
+            assert!(
+                signed < 1500,
+                "stopped after the second batch, not at the end"
+            );
+            let (finished, signed) = run_with(u64::MAX);
+            let finished = finished.unwrap();
+            assert_eq!(finished.stats.documents, 1500);
+            assert_eq!(finished.stats.spilled > 0, options.budget.is_some());
+            assert_eq!(signed, 1500);
+        }
+        assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod writer_tests {
+    use super::*;
+
+    /// Writes `chunks` batches of documents through a [`Writer`] whose signature records go
+    /// to `/dev/full`, which refuses every write as a full disk does.
+    fn write_to_a_full_disk(chunks: usize) -> (Result<Spilled>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::default();
+        let k = settings.minhash.num_perm;
+        let budget = Budget::new(1, Some(dir.path().to_path_buf()));
+        let mut spilled = Spilled::new(&budget, &settings).unwrap();
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+        spilled.signed = Records::on(full.unwrap()).unwrap();
+        let doc = |i: usize| {
+            let info = DocInfo {
+                id: i.to_string(),
+                input: 0,
+                line: i as u64 + 1,
+                chars: 500,
+                preview: String::new(),
+                text: None,
+                traits: Traits {
+                    shingles: 100,
+                    ..Traits::default()
+                },
+                words: (0..100).collect(),
+                fields: Vec::new(),
+            };
+            (info, None)
         };
-        let (stopped, signed) = run_with(1);
-        assert!(matches!(stopped, Err(Error::Interrupted)));
-        assert!(
-            signed < 1500,
-            "stopped after the first batch, not at the end"
-        );
-        let (finished, signed) = run_with(u64::MAX);
-        assert_eq!(finished.unwrap().stats.documents, 1500);
-        assert_eq!(signed, 1500);
+        // About 1.3 KB a record: the writer's 1 MiB buffer overflows within two batches.
+        let signatures = vec![7u32; BATCH * k];
+        let result = std::thread::scope(|scope| {
+            let mut writer = Writer::start(scope, spilled)?;
+            for c in 0..chunks {
+                writer.push(
+                    &settings,
+                    &signatures,
+                    (c * BATCH..(c + 1) * BATCH).map(doc),
+                )?;
+            }
+            writer.finish()
+        });
+        (result, dir)
+    }
+
+    #[test]
+    fn a_write_that_fails_on_the_writer_thread_is_the_runs_error() {
+        // 3 batches: the failure may be found when the writer is finished; 50: the writer
+        // stops long before the last batch is sent.
+        for chunks in [3, 50] {
+            match write_to_a_full_disk(chunks) {
+                (Err(Error::Io { path, source }), dir) => {
+                    assert_eq!(path, dir.path(), "{chunks} batches");
+                    assert_eq!(source.kind(), std::io::ErrorKind::StorageFull);
+                }
+                (Err(e), _) => panic!("{chunks} batches: {e}"),
+                (Ok(_), _) => panic!("{chunks} batches: the failed write was lost"),
+            }
+        }
     }
 }

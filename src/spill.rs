@@ -94,7 +94,11 @@ pub struct Records {
 impl Records {
     /// An empty file of records in `dir`.
     pub fn new(dir: &Path) -> io::Result<Records> {
-        let file = temp_file(dir)?;
+        Records::on(temp_file(dir)?)
+    }
+
+    /// Records written to `file`, which must be empty (tests choose one that fails).
+    pub(crate) fn on(file: File) -> io::Result<Records> {
         let writer = BufWriter::with_capacity(1 << 20, file.try_clone()?);
         Ok(Records {
             file,
