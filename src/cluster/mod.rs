@@ -524,7 +524,7 @@ pub fn link_buckets_into<E>(
 /// Candidate pairs are gathered band by band, each pair once (in the first band it shares),
 /// so memory holds the distinct candidate pairs, not one copy per shared band. Exact copies
 /// are best left out by the caller (see [`exact_copies`]): every pair of them would be an
-/// edge. `extra` are candidate pairs found otherwise.
+/// edge.
 pub fn link_representative<'a>(
     params: LshParams,
     n_docs: usize,
@@ -532,23 +532,15 @@ pub fn link_representative<'a>(
     signature: &(dyn Fn(usize) -> &'a [u32] + Sync),
     similarity: &(dyn Fn(u32, u32) -> f64 + Sync),
     linked: &(dyn Fn(u32, u32) -> bool + Sync),
-    extra: Vec<(u32, u32)>,
 ) -> (Vec<Vec<u32>>, LinkStats) {
     let earlier = |a: u32, b: u32, band: usize| {
         shares_earlier_band(params, signature(a as usize), signature(b as usize), band)
-    };
-    // The extra pairs, as buckets of two of a band after the signature's.
-    let mut extra_buckets = |_: &[usize], f: &mut BucketVisitor<'_>| -> Result<(), Infallible> {
-        for &(a, b) in &extra {
-            f(0, &[(0, a), (0, b)]);
-        }
-        Ok(())
     };
     let done = link_representative_buckets(
         n_docs,
         params.bands,
         &mut in_memory_buckets(params, n_docs, active, signature),
-        (usize::from(!extra.is_empty()), &mut extra_buckets),
+        (0, &mut |_, _| Ok(())),
         &earlier,
         &|a, b, _| Some(linked(a, b)),
         similarity,
@@ -934,15 +926,8 @@ mod tests {
         // One band of one row that all three share.
         let params = LshParams { bands: 1, rows: 1 };
         let sigs = [[7u32], [7], [7]];
-        let (groups, stats) = link_representative(
-            params,
-            3,
-            &|_| true,
-            &|i| &sigs[i],
-            &sim,
-            &linked,
-            Vec::new(),
-        );
+        let (groups, stats) =
+            link_representative(params, 3, &|_| true, &|i| &sigs[i], &sim, &linked);
         assert_eq!(groups, vec![vec![0, 1]]);
         assert_eq!(stats.verified, 3);
         assert_eq!(stats.buckets, 1);
