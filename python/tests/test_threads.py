@@ -28,10 +28,14 @@ def interrupt_soon():
 
 @pytest.fixture
 def watchdog():
+    # Python keeps SIGINT ignored when it started ignored (a command run in the background of
+    # a script, `nohup`): Ctrl-C then never reaches the call, so give it Python's handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     # A call that ignores Ctrl-C would read forever: end the run with a traceback instead.
     faulthandler.dump_traceback_later(120, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_interrupts_cluster(watchdog):
