@@ -138,7 +138,7 @@ fn main() {
     let mut engine = Engine::new(&settings, limit).unwrap();
     let started = Instant::now();
     for d in &docs[..window] {
-        engine.decide(&d.id, &d.signed(), None, None);
+        engine.decide(&d.id, &d.signed(), None, None).unwrap();
     }
     eprintln!(
         "filled a window of {} in {:.1} s",
@@ -161,7 +161,7 @@ fn main() {
             words: &scratch.words,
             set: None,
         };
-        let decision = engine.decide(&d.id, &doc, None, None);
+        let decision = engine.decide(&d.id, &doc, None, None).unwrap();
         let t2 = Instant::now();
         duplicates += usize::from(decision.is_duplicate());
         decide.push((t2 - t1).as_secs_f64() * 1e6);

@@ -137,7 +137,7 @@ impl State {
             set: doc.set.as_deref(),
         };
         let decision = match &self.index {
-            None => self.engine.decide(&id, &signed, None, None),
+            None => self.engine.decide(&id, &signed, None, None)?,
             Some(index) => {
                 if let Some(appender) = self.appender.as_mut() {
                     if !appender.is_open() {
@@ -146,7 +146,7 @@ impl State {
                     }
                 }
                 let indexed = index.first_match(&signed)?;
-                let decision = self.engine.decide(&id, &signed, None, indexed);
+                let decision = self.engine.decide(&id, &signed, None, indexed)?;
                 if let Some(appender) = self.appender.as_mut() {
                     appender.record();
                     if !decision.is_duplicate() {

@@ -121,7 +121,7 @@ impl MemoryArgs {
 
 /// A size in bytes: digits with an optional K, M or G suffix (powers of 1024, `KiB` and `KB`
 /// spelt out too), at least 1 byte.
-fn record_size(s: &str) -> Result<u64, String> {
+pub(crate) fn record_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits);

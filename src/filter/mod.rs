@@ -23,7 +23,9 @@
 //!
 //! Memory is bounded by the window ([`WindowLimit`]): the last N documents, or the documents
 //! dated within D days of the newest date seen, or both. Evicted documents take their
-//! signatures and band keys with them (`src/filter/window.rs`).
+//! signatures and band keys with them (`src/filter/window.rs`). A window that holds more than
+//! a memory budget keeps its oldest documents in a temporary database on disk
+//! ([`Engine::spill_beyond`], `src/filter/cold.rs`), with the same decisions.
 //!
 //! [`run`] drives a whole stream: a reader thread parses documents and hands over whatever is
 //! ready, signing runs in parallel over those, decisions are made one document at a time in
@@ -31,6 +33,7 @@
 //! flushed whenever no more input is waiting, so that in a live feed each document goes out as
 //! soon as it is decided, while a fast pipe is written in large blocks.
 
+mod cold;
 mod date;
 mod window;
 
@@ -132,7 +135,7 @@ impl Decision {
 ///     let mut sig = vec![0; signer.num_perm()];
 ///     let traits = signer.sign_into(text, &mut scratch, &mut sig);
 ///     let doc = Signed { sig: &sig, traits, words: &scratch.words, set: None };
-///     decisions.push(engine.decide(&i.to_string(), &doc, None, None));
+///     decisions.push(engine.decide(&i.to_string(), &doc, None, None).unwrap());
 /// }
 /// assert!(!decisions[0].is_duplicate() && !decisions[1].is_duplicate());
 /// let repeat = decisions[2].duplicate_of.as_ref().unwrap();
@@ -152,6 +155,13 @@ pub struct Engine {
     heads: crate::cross::Heads,
     /// True once the window has taken the size it keeps when full.
     reserved: bool,
+    /// Beyond the budget: how many documents the window keeps in memory, and where the
+    /// older ones go ([`Engine::spill_beyond`]).
+    spill: Option<(usize, crate::spill::Budget)>,
+    /// The older documents of the window, on disk, once the budget was exceeded.
+    cold: Option<cold::Cold>,
+    /// Documents moved to disk so far.
+    spilled: u64,
 }
 
 impl Engine {
@@ -199,7 +209,24 @@ impl Engine {
             keys: Vec::new(),
             heads: crate::cross::Heads::new(settings),
             reserved: false,
+            spill: None,
+            cold: None,
+            spilled: 0,
         })
+    }
+
+    /// Keeps the window in memory up to `budget`'s bytes, about; beyond them, its oldest
+    /// documents go to a temporary database in the budget's folder, where lookups still find
+    /// them (`src/filter/cold.rs`). The decisions are the same, the lookups slower.
+    pub fn spill_beyond(&mut self, budget: crate::spill::Budget) {
+        let per_document = Window::bytes_per_document(&self.settings);
+        let in_memory = (budget.bytes / per_document).clamp(1, usize::MAX as u64) as usize;
+        self.spill = Some((in_memory, budget));
+    }
+
+    /// Documents of the window moved to disk so far ([`Engine::spill_beyond`]).
+    pub fn spilled(&self) -> u64 {
+        self.spilled
     }
 
     /// The settings decisions are made by.
@@ -220,15 +247,15 @@ impl Engine {
         }
     }
 
-    /// Documents in the window now.
+    /// Documents in the window now (in memory and on disk).
     pub fn window_len(&self) -> usize {
-        self.window.len()
+        self.window.len() + self.cold.as_ref().map_or(0, cold::Cold::len)
     }
 
     /// Candidate pairs verified against the window so far (each window document at most once
     /// per decision, and none after the first linked one).
     pub fn verified(&self) -> u64 {
-        self.window.verified()
+        self.window.verified() + self.cold.as_ref().map_or(0, cold::Cold::verified)
     }
 
     /// Documents evicted from the window so far.
@@ -241,13 +268,18 @@ impl Engine {
     /// `date` (seconds since 1970) is needed with a date window, and ignored otherwise.
     /// `indexed` is the index's earliest match for the document ([`Index::first_match`]),
     /// when there is an index: the earlier of it and the window's match is the one repeated.
+    ///
+    /// # Errors
+    ///
+    /// Only with [`Engine::spill_beyond`]: [`Error::Io`] when the window's temporary database
+    /// fails (the document is then not in the window).
     pub fn decide(
         &mut self,
         id: &str,
         doc: &Signed<'_>,
         date: Option<i64>,
         indexed: Option<IndexMatch>,
-    ) -> Decision {
+    ) -> Result<Decision> {
         let position = self.next_position();
         self.seq += 1;
         let date = self.limit.days.and(date);
@@ -256,21 +288,39 @@ impl Engine {
             self.newest = Some(newest);
             let cutoff = newest.saturating_sub((days * 86_400.0).round() as i64);
             self.evicted += self.window.evict_before(cutoff) as u64;
+            if let Some(cold) = self.cold.as_mut() {
+                self.evicted += cold.evict_before(cutoff)? as u64;
+            }
         }
         self.keys = self.heads.stored_keys(doc);
-        let in_window = self
-            .window
-            .first_linked(doc, &self.keys, &self.settings)
-            .map(|slot| {
-                let e = self.window.entry(slot);
-                Earlier {
-                    position: e.position,
-                    id: e.id.clone(),
-                    cluster_id: e.cluster_id,
-                    similarity: self.settings.similarity(&self.window.signed(slot), doc),
-                    in_index: false,
-                }
-            });
+        // Every document on disk is older than every document in memory: its earliest
+        // linked document, if any, is the window's.
+        let on_disk = match self.cold.as_mut() {
+            Some(cold) => cold.first_linked(doc, &self.keys, &self.settings)?,
+            None => None,
+        };
+        let in_window = match on_disk {
+            Some(found) => Some(Earlier {
+                position: found.position,
+                id: found.id,
+                cluster_id: found.cluster_id,
+                similarity: found.similarity,
+                in_index: false,
+            }),
+            None => self
+                .window
+                .first_linked(doc, &self.keys, &self.settings)
+                .map(|slot| {
+                    let e = self.window.entry(slot);
+                    Earlier {
+                        position: e.position,
+                        id: e.id.clone(),
+                        cluster_id: e.cluster_id,
+                        similarity: self.settings.similarity(&self.window.signed(slot), doc),
+                        in_index: false,
+                    }
+                }),
+        };
         let in_index = indexed.map(|m| Earlier {
             position: m.position,
             id: m.id,
@@ -286,17 +336,42 @@ impl Engine {
         let entry = window::entry(position, cluster_id, id, doc, date);
         self.window.insert(entry, doc.sig, &self.keys);
         if let Some(n) = self.limit.documents {
+            // The oldest go first: those on disk, then those in memory.
+            let mut excess = self.window_len().saturating_sub(n);
+            if let Some(cold) = self.cold.as_mut() {
+                let gone = cold.evict_oldest(excess)?;
+                self.evicted += gone as u64;
+                excess -= gone;
+            }
+            if excess > 0 {
+                let keep = self.window.len() - excess;
+                self.evicted += self.window.evict_to(keep) as u64;
+            }
             if self.window.len() == n && !self.reserved {
                 self.window.reserve_for(n);
                 self.reserved = true;
             }
-            self.evicted += self.window.evict_to(n) as u64;
         }
-        Decision {
+        if let Some((in_memory, budget)) = &self.spill {
+            while self.window.len() > *in_memory {
+                let Some((entry, sig)) = self.window.take_oldest() else {
+                    break;
+                };
+                let cold = match self.cold.as_mut() {
+                    Some(cold) => cold,
+                    None => self
+                        .cold
+                        .insert(cold::Cold::open(&self.settings, &budget.dir)?),
+                };
+                cold.push(&entry, &sig)?;
+                self.spilled += 1;
+            }
+        }
+        Ok(Decision {
             position,
             cluster_id,
             duplicate_of,
-        }
+        })
     }
 }
 
@@ -318,6 +393,9 @@ pub struct FilterOptions {
     /// With `add`: commit after this many input records (0 counts as 1), and whenever the
     /// input has been idle for a second.
     pub batch_size: usize,
+    /// Memory for the window; beyond it, its oldest documents go to a temporary database
+    /// ([`Engine::spill_beyond`]). `None`: the window stays in memory.
+    pub budget: Option<crate::spill::Budget>,
 }
 
 /// Where decided documents go.
@@ -365,8 +443,11 @@ pub struct FilterStats {
     /// Candidate pairs verified against the window.
     #[serde(default)]
     pub verified: u64,
-    /// Documents in the window at the end.
+    /// Documents in the window at the end (in memory and on disk).
     pub window: usize,
+    /// Documents of the window moved to disk, beyond the memory budget.
+    #[serde(default)]
+    pub spilled: u64,
     /// First-seen documents stored in the index.
     pub stored: usize,
     /// First-seen documents not stored because their id was already indexed.
@@ -397,6 +478,7 @@ struct SignedDoc {
 }
 
 impl SignedDoc {
+    /// The document as verification sees it.
     fn signed(&self) -> Signed<'_> {
         Signed {
             sig: &self.sig,
@@ -442,6 +524,9 @@ pub fn run(
 ) -> Result<FilterStats> {
     let started = Instant::now();
     let mut engine = Engine::new(settings, options.window)?;
+    if let Some(budget) = &options.budget {
+        engine.spill_beyond(budget.clone());
+    }
     if options.window.days.is_some() && options.date_field.is_none() {
         return Err(Error::Config(
             "--window-days needs --date-field: the field holding each document's date".into(),
@@ -494,6 +579,7 @@ pub fn run(
     state.stats.evicted = state.engine.evicted();
     state.stats.verified = state.engine.verified();
     state.stats.window = state.engine.window_len();
+    state.stats.spilled = state.engine.spilled();
     state.stats.seconds = started.elapsed().as_secs_f64();
     Ok(state.stats)
 }
@@ -770,7 +856,7 @@ impl State<'_, '_> {
         date: Option<i64>,
     ) -> Result<Decision> {
         let Some(index) = self.index else {
-            return Ok(self.engine.decide(&doc.id, signed, date, None));
+            return self.engine.decide(&doc.id, signed, date, None);
         };
         if let Some(appender) = self.appender.as_mut() {
             if !appender.is_open() {
@@ -779,7 +865,7 @@ impl State<'_, '_> {
             }
         }
         let indexed = index.first_match(signed)?;
-        let decision = self.engine.decide(&doc.id, signed, date, indexed);
+        let decision = self.engine.decide(&doc.id, signed, date, indexed)?;
         if let Some(appender) = self.appender.as_mut() {
             appender.record();
             if !decision.is_duplicate() {

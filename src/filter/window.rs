@@ -373,6 +373,26 @@ impl Window {
         evicted
     }
 
+    /// Takes the oldest arrival out of the window: its entry and its signature.
+    pub(crate) fn take_oldest(&mut self) -> Option<(Entry, Vec<u32>)> {
+        while let Some((slot, position)) = self.arrival.pop_front() {
+            if self.is_current(slot, position) {
+                let taken = (self.entries[slot as usize].clone(), self.sig(slot).to_vec());
+                self.remove(slot);
+                self.compact_queues();
+                return Some(taken);
+            }
+        }
+        None
+    }
+
+    /// Memory a document takes in the window, about: its signature, its links and map
+    /// entries in every band (maps keep room for twice their keys), and its entry.
+    pub(crate) fn bytes_per_document(settings: &Settings) -> u64 {
+        let bands = band_numbers(settings) as u64;
+        4 * settings.minhash.num_perm as u64 + bands * (8 + 2 * 12) + 256
+    }
+
     /// Evicts every document dated before `cutoff`; returns how many were evicted.
     pub(crate) fn evict_before(&mut self, cutoff: i64) -> usize {
         let mut evicted = 0;

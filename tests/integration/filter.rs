@@ -383,3 +383,69 @@ fn a_raised_stop_flag_decides_nothing_more() {
     assert_eq!(stats.documents, 0);
     assert!(out.is_empty());
 }
+
+/// `lines` with a `date` field: a day every 40 documents, some a day late.
+fn dated(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let day = 1 + i / 40 - usize::from(i % 7 == 3 && i >= 40);
+            v["date"] = format!("2024-03-{:02}", 1 + day % 28).into();
+            v.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_window_beyond_the_memory_budget_decides_as_in_memory() {
+    let mut lines = samples();
+    lines.extend(support::corpus(600, 5));
+    // Copies of one text among them: lookups on disk find the oldest copy first.
+    lines.extend((0..40).map(|i| doc(&format!("flood-{i}"), STORY, None)));
+    lines.extend(support::corpus(200, 9));
+    let lines = dated(&lines);
+    let settings = Settings::default();
+    let folder = tempfile::tempdir().unwrap();
+    let windows = [
+        (Some(150), None),
+        (None, Some(2.0)),
+        (Some(120), Some(3.0)),
+        (Some(5000), None),
+    ];
+    for (documents, days) in windows {
+        let mut options = FilterOptions {
+            window: WindowLimit { documents, days },
+            date_field: days.map(|_| "date".to_string()),
+            annotate: true,
+            ..FilterOptions::default()
+        };
+        let (in_memory, memory_stats) = filter(&lines, &settings, &options).unwrap();
+        assert_eq!(memory_stats.spilled, 0);
+        // One byte: a single document stays in memory, every older one goes to disk.
+        options.budget = Some(mukarrar::spill::Budget::new(
+            1,
+            Some(folder.path().to_path_buf()),
+        ));
+        let (spilled, disk_stats) = filter(&lines, &settings, &options).unwrap();
+        assert_eq!(spilled, in_memory, "window {documents:?} / {days:?} days");
+        assert!(disk_stats.spilled > 100, "{disk_stats:?}");
+        assert!(disk_stats.duplicates > 100, "{disk_stats:?}");
+        let without_spill = FilterStats {
+            spilled: 0,
+            seconds: 0.0,
+            ..disk_stats
+        };
+        let memory = FilterStats {
+            seconds: 0.0,
+            ..memory_stats
+        };
+        assert_eq!(
+            without_spill, memory,
+            "window {documents:?} / {days:?} days"
+        );
+    }
+    // The database leaves no file behind.
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+}

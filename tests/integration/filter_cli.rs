@@ -369,14 +369,56 @@ fn a_flood_of_copies_verifies_one_pair_per_copy() {
         .collect();
     let input = dir.path().join("flood.jsonl");
     write_lines(&input, &feed);
-    let out = mukarrar().args(["filter", s(&input)]).output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(lines(&String::from_utf8(out.stdout).unwrap()).len(), 1);
+    // In memory, and with all but one copy in the window's database on disk.
+    for extra in [
+        &[][..],
+        &["--memory-limit", "1K", "--temp-dir", s(dir.path())][..],
+    ] {
+        let out = mukarrar()
+            .args(["filter", s(&input)])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(lines(&String::from_utf8(out.stdout).unwrap()).len(), 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(count_before(&stderr, "duplicates"), n - 1, "{stderr}");
+        assert_eq!(
+            count_before(&stderr, "candidate pairs verified"),
+            n - 1,
+            "{stderr}"
+        );
+        if !extra.is_empty() {
+            assert_eq!(
+                count_before(&stderr, "documents of the window moved to disk"),
+                n - 1,
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_temp_dir_that_is_not_a_folder_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("feed.jsonl");
+    write_lines(&input, &[r#"{"id":"a","text":"خبر"}"#.to_string()]);
+    let out = mukarrar()
+        .args([
+            "filter",
+            s(&input),
+            "--memory-limit",
+            "1K",
+            "--temp-dir",
+            s(&input),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(count_before(&stderr, "duplicates"), n - 1, "{stderr}");
-    assert_eq!(
-        count_before(&stderr, "candidate pairs verified"),
-        n - 1,
+    assert!(
+        stderr.contains("--temp-dir") && stderr.contains("not a folder"),
         "{stderr}"
     );
 }
