@@ -117,6 +117,8 @@ impl Cold {
         // An empty name opens SQLite's private temporary database, which goes to the
         // temporary folder set here (for this process) and is unlinked as it is created.
         let conn = Connection::open("").map_err(fail)?;
+        // Statements are cached by their text, which depends on a document's number of keys.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "temp_store_directory", dir)
             .map_err(fail)?;
         conn.pragma_update(None, "cache_size", -CACHE_KIB)

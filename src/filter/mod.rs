@@ -272,7 +272,7 @@ impl Engine {
     /// # Errors
     ///
     /// Only with [`Engine::spill_beyond`]: [`Error::Io`] when the window's temporary database
-    /// fails (the document is then not in the window).
+    /// fails. The window may then miss documents: the engine must not decide any more.
     pub fn decide(
         &mut self,
         id: &str,
@@ -347,8 +347,18 @@ impl Engine {
                 let keep = self.window.len() - excess;
                 self.evicted += self.window.evict_to(keep) as u64;
             }
-            if self.window.len() == n && !self.reserved {
-                self.window.reserve_for(n);
+        }
+        // The maps take the size they keep when the part of the window in memory first fills
+        // (see `Window::reserve_for`).
+        let full = match (self.limit.documents, &self.spill) {
+            (Some(n), Some((in_memory, _))) => Some(n.min(*in_memory)),
+            (Some(n), None) => Some(n),
+            (None, Some((in_memory, _))) => Some(*in_memory),
+            (None, None) => None,
+        };
+        if let Some(full) = full {
+            if self.window.len() >= full && !self.reserved {
+                self.window.reserve_for(full);
                 self.reserved = true;
             }
         }
