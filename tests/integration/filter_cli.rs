@@ -398,6 +398,29 @@ fn a_flood_of_copies_verifies_one_pair_per_copy() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_temp_dir_whose_name_is_not_utf8_is_refused_before_reading() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("feed.jsonl");
+    write_lines(&input, &[r#"{"id":"a","text":"خبر"}"#.to_string()]);
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"tmp-\xff"));
+    std::fs::create_dir(&odd).unwrap();
+    let out = mukarrar()
+        .args(["filter", s(&input), "--memory-limit", "1K", "--temp-dir"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--temp-dir") && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_temp_dir_that_is_not_a_folder_is_refused_before_reading() {
     let dir = tempfile::tempdir().unwrap();

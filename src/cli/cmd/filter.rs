@@ -325,6 +325,20 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
     };
     // Settings problems are reported before any input is opened.
     filter::Engine::new(&settings, window)?;
+    let budget = crate::cli::args::MemoryArgs {
+        memory_limit: args.memory_limit,
+        temp_dir: args.temp_dir.clone(),
+    }
+    .budget()?;
+    // The window's database is opened only once the window outgrows memory, mid-run: what
+    // would stop it then is refused now.
+    if budget.dir.to_str().is_none() {
+        anyhow::bail!(
+            "--temp-dir {}: the folder's name is not UTF-8, which the window's temporary \
+             database needs; choose another folder",
+            budget.dir.display()
+        );
+    }
     let options = FilterOptions {
         window,
         date_field: args.date_field.clone(),
@@ -332,13 +346,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         skip_invalid: args.input.skip_invalid,
         add: args.add,
         batch_size: args.batch_size as usize,
-        budget: Some(
-            crate::cli::args::MemoryArgs {
-                memory_limit: args.memory_limit,
-                temp_dir: args.temp_dir.clone(),
-            }
-            .budget()?,
-        ),
+        budget: Some(budget),
     };
     let bars = Bars::new(global.quiet);
     let (inputs, watch, schemas) = open_inputs(args, &paths, &bars)?;
