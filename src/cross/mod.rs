@@ -108,8 +108,8 @@ impl Heads {
     /// events). Measured (BENCHMARKS.md, "Heads banded without the most common words"): the
     /// mixed-length dev set keeps precision 0.9939 and F1 0.9917 (0.9931 banding every word;
     /// headline–teaser recall 0.956 against 0.969), 1,000 words give 0.9925 but leave
-    /// generated news quadratic, and the other dev sets do not change. The rule ([`Settings::linked`]) still compares whole
-    /// heads: only the candidates change.
+    /// generated news quadratic, and the other dev sets do not change. The rule
+    /// ([`Settings::linked`]) still compares whole heads: only the candidates change.
     fn informative<'h>(&self, head: &'h [u64], buffer: &'h mut [u64; HEAD_WORDS]) -> &'h [u64] {
         if self.common.is_empty() {
             return head;

@@ -36,6 +36,9 @@ const WRITES_PER_COMMIT: usize = 4096;
 const FIRST_PAGE: usize = 8;
 const LAST_PAGE: usize = 1024;
 
+/// Documents read back and deleted at once when the window evicts from disk.
+const DELETED_AT_ONCE: usize = 1024;
+
 const SCHEMA: &str = "
 CREATE TABLE docs (
     pos      INTEGER PRIMARY KEY,
@@ -165,15 +168,9 @@ impl Cold {
         Ok(())
     }
 
-    /// Stores a document of the window, newer than every document stored before.
-    pub(crate) fn push(&mut self, entry: &Entry, sig: &[u32]) -> Result<()> {
-        let signed = Signed {
-            sig,
-            traits: entry.traits,
-            words: &entry.words,
-            set: entry.set.as_deref(),
-        };
-        let keys = self.heads.stored_keys(&signed);
+    /// Stores a document of the window, newer than every document stored before, with its
+    /// signature and its band keys ([`Heads::stored_keys`]).
+    pub(crate) fn push(&mut self, entry: &Entry, sig: &[u32], keys: &[(usize, u64)]) -> Result<()> {
         let result = (|| -> rusqlite::Result<()> {
             self.conn
                 .prepare_cached(
@@ -197,7 +194,7 @@ impl Cold {
                     "INSERT INTO keys (band, key, pos) VALUES {}",
                     rows_of_three(keys.len())
                 );
-                let values = key_values(&keys, entry.position);
+                let values = key_values(keys, entry.position);
                 self.conn
                     .prepare_cached(&sql)?
                     .execute(rusqlite::params_from_iter(values))?;
@@ -336,14 +333,29 @@ impl Cold {
         result.map_err(|e| self.fail(e))
     }
 
-    /// Deletes the documents that `select` (a query of positions with one parameter) returns
-    /// with `param`, and their keys; returns how many.
-    fn delete(&mut self, select: &str, param: i64) -> Result<usize> {
+    /// Deletes the documents that `select` returns (a query of positions, ?1 bound to `param`
+    /// and ?2 to a limit), and their keys, [`DELETED_AT_ONCE`] at a time until fewer come back or
+    /// `most` are gone; returns how many. Only a slice of them is ever in memory, however far
+    /// a date jumps.
+    fn delete(&mut self, select: &str, param: i64, most: usize) -> Result<usize> {
+        let mut deleted = 0;
+        while deleted < most {
+            let limit = DELETED_AT_ONCE.min(most - deleted);
+            let n = self.delete_some(select, param, limit)?;
+            deleted += n;
+            if n < limit {
+                break;
+            }
+        }
+        Ok(deleted)
+    }
+
+    fn delete_some(&mut self, select: &str, param: i64, limit: usize) -> Result<usize> {
         let result = (|| -> rusqlite::Result<Vec<Row>> {
             let positions: Vec<i64> = self
                 .conn
                 .prepare_cached(select)?
-                .query_map([param], |r| r.get(0))?
+                .query_map(params![param, limit as i64], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut rows = Vec::with_capacity(positions.len());
             for pos in positions {
@@ -386,10 +398,9 @@ impl Cold {
         if n == 0 || self.len == 0 {
             return Ok(0);
         }
-        self.delete(
-            "SELECT pos FROM docs ORDER BY pos LIMIT ?1",
-            n.min(self.len) as i64,
-        )
+        let n = n.min(self.len);
+        // No value to compare: ?1 is bound and unused.
+        self.delete("SELECT pos FROM docs ORDER BY pos LIMIT ?2", 0, n)
     }
 
     /// Deletes every document dated before `cutoff`; returns how many.
@@ -398,8 +409,9 @@ impl Cold {
             return Ok(0);
         }
         self.delete(
-            "SELECT pos FROM docs WHERE date IS NOT NULL AND date < ?1 ORDER BY pos",
+            "SELECT pos FROM docs WHERE date IS NOT NULL AND date < ?1 ORDER BY pos LIMIT ?2",
             cutoff,
+            usize::MAX,
         )
     }
 }
@@ -459,6 +471,50 @@ fn u64s_of(b: &[u8]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store holding `n` documents of one signature, the i-th dated i.
+    fn store_of(n: u64, folder: &Path) -> Cold {
+        let settings = Settings::default();
+        let mut cold = Cold::open(&settings, folder).unwrap();
+        let sig = vec![7u32; settings.minhash.num_perm];
+        let traits = Traits {
+            shingles: 10,
+            ..Traits::default()
+        };
+        for i in 0..n {
+            let doc = Signed {
+                sig: &sig,
+                traits,
+                words: &[],
+                set: None,
+            };
+            let keys = cold.heads.stored_keys(&doc);
+            let entry = crate::filter::window::entry(i, i, &format!("d{i}"), &doc, Some(i as i64));
+            cold.push(&entry, &sig, &keys).unwrap();
+        }
+        cold
+    }
+
+    #[test]
+    fn evictions_beyond_one_slice_delete_every_document_asked() {
+        let folder = tempfile::tempdir().unwrap();
+        let n = 2 * DELETED_AT_ONCE as u64 + 300;
+        let mut cold = store_of(n, folder.path());
+        assert_eq!(
+            cold.evict_oldest(DELETED_AT_ONCE + 10).unwrap(),
+            DELETED_AT_ONCE + 10
+        );
+        assert_eq!(cold.len(), (n as usize) - DELETED_AT_ONCE - 10);
+        // Every date before the last: all but one go, in several slices.
+        let all_but_one = cold.len() - 1;
+        assert_eq!(cold.evict_before(n as i64 - 1).unwrap(), all_but_one);
+        assert_eq!(cold.len(), 1);
+        let keys: i64 = cold
+            .conn
+            .query_row("SELECT count(*) FROM keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(keys as usize, Settings::default().lsh.bands);
+    }
 
     #[test]
     fn traits_survive_the_round_trip() {

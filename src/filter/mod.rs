@@ -350,13 +350,8 @@ impl Engine {
         }
         // The maps take the size they keep when the part of the window in memory first fills
         // (see `Window::reserve_for`).
-        let full = match (self.limit.documents, &self.spill) {
-            (Some(n), Some((in_memory, _))) => Some(n.min(*in_memory)),
-            (Some(n), None) => Some(n),
-            (None, Some((in_memory, _))) => Some(*in_memory),
-            (None, None) => None,
-        };
-        if let Some(full) = full {
+        let in_memory = self.spill.as_ref().map(|(n, _)| *n);
+        if let Some(full) = self.limit.documents.into_iter().chain(in_memory).min() {
             if self.window.len() >= full && !self.reserved {
                 self.window.reserve_for(full);
                 self.reserved = true;
@@ -364,7 +359,7 @@ impl Engine {
         }
         if let Some((in_memory, budget)) = &self.spill {
             while self.window.len() > *in_memory {
-                let Some((entry, sig)) = self.window.take_oldest() else {
+                let Some((entry, sig, keys)) = self.window.take_oldest() else {
                     break;
                 };
                 let cold = match self.cold.as_mut() {
@@ -373,7 +368,7 @@ impl Engine {
                         .cold
                         .insert(cold::Cold::open(&self.settings, &budget.dir)?),
                 };
-                cold.push(&entry, &sig)?;
+                cold.push(&entry, &sig, &keys)?;
                 self.spilled += 1;
             }
         }

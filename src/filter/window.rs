@@ -100,6 +100,10 @@ pub(crate) struct Entry {
     live: bool,
 }
 
+/// A document taken out of the window ([`Window::take_oldest`]): its entry, its signature and
+/// its band keys.
+pub(crate) type Taken = (Entry, Vec<u32>, Vec<(usize, u64)>);
+
 /// The recent documents, indexed by band key.
 #[derive(Debug)]
 pub(crate) struct Window {
@@ -307,37 +311,48 @@ impl Window {
         slot
     }
 
-    /// Takes the document in `slot` out of the window.
-    fn remove(&mut self, slot: u32) {
+    /// Takes the document in `slot` out of the window; returns its entry (the per-document
+    /// allocations moved out of the slot, whose arrays are reused) and its band keys.
+    fn remove(&mut self, slot: u32) -> (Entry, Vec<(usize, u64)>) {
         let s = slot as usize;
         let bands = self.bands;
         debug_assert!(self.entries[s].live);
         self.entries[s].live = false;
         self.live -= 1;
-        if !self.entries[s].traits.is_empty() {
-            for (band, key) in self.heads.stored_keys(&self.signed(slot)) {
-                let key = Key::new(key);
-                let Link { newer, older } = self.links[s * bands + band];
-                if newer == slot {
-                    // Alone with its key.
-                    self.maps[band].remove(&key);
-                } else {
-                    self.links[older as usize * bands + band].newer = newer;
-                    self.links[newer as usize * bands + band].older = older;
-                    if let Some(newest) = self.maps[band].get_mut(&key) {
-                        if *newest == slot {
-                            *newest = older;
-                        }
+        let keys = if self.entries[s].traits.is_empty() {
+            Vec::new()
+        } else {
+            self.heads.stored_keys(&self.signed(slot))
+        };
+        for &(band, key) in &keys {
+            let key = Key::new(key);
+            let Link { newer, older } = self.links[s * bands + band];
+            if newer == slot {
+                // Alone with its key.
+                self.maps[band].remove(&key);
+            } else {
+                self.links[older as usize * bands + band].newer = newer;
+                self.links[newer as usize * bands + band].older = older;
+                if let Some(newest) = self.maps[band].get_mut(&key) {
+                    if *newest == slot {
+                        *newest = older;
                     }
                 }
             }
         }
-        // Let go of the per-document allocations now; the slot's arrays are reused.
         let e = &mut self.entries[s];
-        e.id = String::new();
-        e.words = Box::default();
-        e.set = None;
+        let taken = Entry {
+            position: e.position,
+            cluster_id: e.cluster_id,
+            id: std::mem::take(&mut e.id),
+            traits: e.traits,
+            words: std::mem::take(&mut e.words),
+            set: e.set.take(),
+            date: e.date,
+            live: false,
+        };
         self.free.push(slot);
+        (taken, keys)
     }
 
     fn is_current(&self, slot: u32, position: u64) -> bool {
@@ -373,14 +388,15 @@ impl Window {
         evicted
     }
 
-    /// Takes the oldest arrival out of the window: its entry and its signature.
-    pub(crate) fn take_oldest(&mut self) -> Option<(Entry, Vec<u32>)> {
+    /// Takes the oldest arrival out of the window: its entry, its signature and its band
+    /// keys.
+    pub(crate) fn take_oldest(&mut self) -> Option<Taken> {
         while let Some((slot, position)) = self.arrival.pop_front() {
             if self.is_current(slot, position) {
-                let taken = (self.entries[slot as usize].clone(), self.sig(slot).to_vec());
-                self.remove(slot);
+                let sig = self.sig(slot).to_vec();
+                let (entry, keys) = self.remove(slot);
                 self.compact_queues();
-                return Some(taken);
+                return Some((entry, sig, keys));
             }
         }
         None

@@ -398,23 +398,35 @@ fn a_flood_of_copies_verifies_one_pair_per_copy() {
     }
 }
 
-#[cfg(unix)]
-#[test]
-fn a_temp_dir_whose_name_is_not_utf8_is_refused_before_reading() {
-    use std::os::unix::ffi::OsStrExt;
+/// Runs `filter` on a one-document feed with `--temp-dir temp_dir` (None: a file of the
+/// feed's folder), checks that it failed before writing anything, and returns its stderr.
+fn refused_temp_dir(temp_dir: Option<&std::ffi::OsStr>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("feed.jsonl");
     write_lines(&input, &[r#"{"id":"a","text":"خبر"}"#.to_string()]);
-    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"tmp-\xff"));
-    std::fs::create_dir(&odd).unwrap();
+    let temp_dir = match temp_dir {
+        Some(name) => {
+            let folder = dir.path().join(name);
+            std::fs::create_dir(&folder).unwrap();
+            folder
+        }
+        None => input.clone(),
+    };
     let out = mukarrar()
         .args(["filter", s(&input), "--memory-limit", "1K", "--temp-dir"])
-        .arg(&odd)
+        .arg(&temp_dir)
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_temp_dir_whose_name_is_not_utf8_is_refused_before_reading() {
+    use std::os::unix::ffi::OsStrExt;
+    let stderr = refused_temp_dir(Some(std::ffi::OsStr::from_bytes(b"tmp-\xff")));
     assert!(
         stderr.contains("--temp-dir") && stderr.contains("not UTF-8"),
         "{stderr}"
@@ -423,23 +435,7 @@ fn a_temp_dir_whose_name_is_not_utf8_is_refused_before_reading() {
 
 #[test]
 fn a_temp_dir_that_is_not_a_folder_is_refused_before_reading() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("feed.jsonl");
-    write_lines(&input, &[r#"{"id":"a","text":"خبر"}"#.to_string()]);
-    let out = mukarrar()
-        .args([
-            "filter",
-            s(&input),
-            "--memory-limit",
-            "1K",
-            "--temp-dir",
-            s(&input),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused_temp_dir(None);
     assert!(
         stderr.contains("--temp-dir") && stderr.contains("not a folder"),
         "{stderr}"
