@@ -378,6 +378,9 @@ pub fn run(
         let mut writer: Option<Writer> = None;
         for batch in rx {
             let batch = batch?;
+            // A run that spills leaves out the previews of its report when asked to: the
+            // documents signed from then on need none.
+            let previews = !(writer.is_some() && options.skip_previews);
             let base = signatures.len();
             signatures.resize(base + batch.len() * k, minhash::EMPTY);
             type BatchItem = (DocInfo, Option<Vec<u64>>, Vec<String>);
@@ -398,7 +401,11 @@ pub fn run(
                         input: n as u32,
                         line: doc.line,
                         chars: doc.text.chars().count(),
-                        preview: preview(&doc.text),
+                        preview: if previews {
+                            preview(&doc.text)
+                        } else {
+                            String::new()
+                        },
                         text: options.keep_text.then_some(doc.text),
                         id: doc.id,
                         traits,
@@ -434,7 +441,8 @@ pub fn run(
             if let Some(budget) = budget.filter(|b| held > b.bytes / 2) {
                 // Beyond the budget: what is held goes to temporary files, and so does every
                 // document from here on.
-                let mut spill = Writer::start(scope, Spilled::new(budget, settings)?)?;
+                let spilled = Spilled::new(budget, settings)?;
+                let mut spill = Writer::start(scope, spilled, !options.skip_previews)?;
                 let mut sets = std::mem::take(&mut sets).into_iter();
                 let held_docs = std::mem::take(&mut docs).into_iter().map(|info| {
                     (
@@ -786,6 +794,32 @@ struct Spilled {
     heads: Option<(crate::cross::Heads, BandFiles)>,
 }
 
+/// Numbers the spilled runs of the process, for [`with_pair`]'s cache.
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Calls `then` on documents `a` and `b` of spilled run `run`, read back by `fetch` (`None`
+/// when a read fails). Candidate pairs come sorted by their first document, and a bucket's
+/// pairs share it, so each thread keeps the last first document it read: one read a pair
+/// instead of two.
+fn with_pair<R>(
+    run: u64,
+    fetch: &dyn Fn(u32) -> Option<Fetched>,
+    a: u32,
+    b: u32,
+    then: impl FnOnce(&Fetched, &Fetched) -> R,
+) -> Option<R> {
+    thread_local!(static FIRST: std::cell::RefCell<Option<(u64, u32, Fetched)>> = const {
+        std::cell::RefCell::new(None)
+    });
+    FIRST.with_borrow_mut(|first| {
+        let fa = match first {
+            Some((r, i, fa)) if *r == run && *i == a => fa,
+            _ => &first.insert((run, a, fetch(a)?)).2,
+        };
+        Some(then(fa, &fetch(b)?))
+    })
+}
+
 /// One spilled document's verification inputs, read back.
 struct Fetched {
     sig: Vec<u32>,
@@ -871,13 +905,16 @@ fn decode_signed(bytes: &[u8], k: usize) -> Fetched {
     Fetched { sig, words, set }
 }
 
-fn encode_info(info: &DocInfo) -> Vec<u8> {
-    let mut out = Vec::with_capacity(info.id.len() + info.preview.len() + 64);
+/// Encodes what the report shows of a document; its preview only when `preview` is true (an
+/// empty one is written in its place otherwise).
+fn encode_info(info: &DocInfo, preview: bool) -> Vec<u8> {
+    let preview = if preview { info.preview.as_str() } else { "" };
+    let mut out = Vec::with_capacity(info.id.len() + preview.len() + 64);
     put_str(&mut out, &info.id);
     out.extend(u64::from(info.input).to_le_bytes());
     out.extend(info.line.to_le_bytes());
     out.extend((info.chars as u64).to_le_bytes());
-    put_str(&mut out, &info.preview);
+    put_str(&mut out, preview);
     match &info.text {
         None => out.push(0),
         Some(text) => {
@@ -1010,29 +1047,30 @@ impl Spilled {
         };
         let kept_all = kept;
         let kept = &kept_all;
-        let both = |a: u32, b: u32, then: &dyn Fn(&Signed<'_>, &Signed<'_>) -> bool| match (
-            fetch(a),
-            fetch(b),
-        ) {
-            (Some(fa), Some(fb)) => Some(then(&view(kept, a, &fa), &view(kept, b, &fb))),
-            _ => None,
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let both = |a: u32, b: u32, then: &dyn Fn(&Signed<'_>, &Signed<'_>) -> bool| {
+            with_pair(run, &fetch, a, b, |fa, fb| {
+                then(&view(kept, a, fa), &view(kept, b, fb))
+            })
         };
-        let similarity = |a: u32, b: u32| match (fetch(a), fetch(b)) {
-            (Some(fa), Some(fb)) => settings.similarity(&view(kept, a, &fa), &view(kept, b, &fb)),
-            _ => 0.0,
+        let similarity = |a: u32, b: u32| {
+            with_pair(run, &fetch, a, b, |fa, fb| {
+                settings.similarity(&view(kept, a, fa), &view(kept, b, fb))
+            })
+            .unwrap_or(0.0)
         };
         let linked = |a: u32, b: u32| both(a, b, &|x, y| settings.linked(x, y)) == Some(true);
         // Signatures on disk: whether a pair shares an earlier band is told when the pair is
         // verified, from the signatures read for it.
-        let verify = |a: u32, b: u32, band: usize| match (fetch(a), fetch(b)) {
-            (Some(fa), Some(fb)) => {
+        let verify = |a: u32, b: u32, band: usize| {
+            with_pair(run, &fetch, a, b, |fa, fb| {
                 if cluster::shares_earlier_band(params, &fa.sig, &fb.sig, band) {
                     None
                 } else {
-                    Some(settings.linked(&view(kept, a, &fa), &view(kept, b, &fb)))
+                    Some(settings.linked(&view(kept, a, fa), &view(kept, b, fb)))
                 }
-            }
-            _ => Some(false),
+            })
+            .unwrap_or(Some(false))
         };
         // The bands are sorted one at a time in what the budget leaves beside the documents'
         // fixed costs (kept traits, copies, union-find), halved for the pairs being verified;
@@ -1116,10 +1154,12 @@ impl Spilled {
 /// records, what memory keeps of it, its band keys and its head's band keys.
 type Encoded = (Vec<u8>, Vec<u8>, Kept, Vec<u64>, Vec<u64>);
 
-/// Encodes documents signed in order, `signatures` holding theirs back to back, in parallel.
+/// Encodes documents signed in order, `signatures` holding theirs back to back, in parallel;
+/// their previews only when `previews` is true.
 fn encode(
     settings: &Settings,
     heads: Option<&crate::cross::Heads>,
+    previews: bool,
     signatures: &[u32],
     docs: Vec<(DocInfo, Option<Vec<u64>>)>,
 ) -> Vec<Encoded> {
@@ -1151,7 +1191,7 @@ fn encode(
                 _ => Vec::new(),
             };
             let record = encode_signed(sig, &info.words, set.as_deref());
-            (record, encode_info(&info), kept, keys, head_keys)
+            (record, encode_info(&info, previews), kept, keys, head_keys)
         })
         .collect()
 }
@@ -1176,10 +1216,16 @@ struct Writer<'scope> {
     tx: SyncSender<Vec<Encoded>>,
     thread: Option<ScopedJoinHandle<'scope, Result<Spilled>>>,
     heads: Option<crate::cross::Heads>,
+    /// Whether the documents' previews are written (a report that shows ids only reads none).
+    previews: bool,
 }
 
 impl<'scope> Writer<'scope> {
-    fn start(scope: &'scope Scope<'scope, '_>, mut spilled: Spilled) -> Result<Writer<'scope>> {
+    fn start(
+        scope: &'scope Scope<'scope, '_>,
+        mut spilled: Spilled,
+        previews: bool,
+    ) -> Result<Writer<'scope>> {
         let heads = spilled.heads.as_ref().map(|(heads, _)| heads.clone());
         let (tx, rx) = sync_channel::<Vec<Encoded>>(WRITES_IN_FLIGHT);
         let thread = std::thread::Builder::new()
@@ -1195,6 +1241,7 @@ impl<'scope> Writer<'scope> {
             tx,
             thread: Some(thread),
             heads,
+            previews,
         })
     }
 
@@ -1214,7 +1261,13 @@ impl<'scope> Writer<'scope> {
             let chunk: Vec<(DocInfo, Option<Vec<u64>>)> = docs.by_ref().take(BATCH).collect();
             let n = chunk.len();
             let signatures = &signatures[at * k..(at + n) * k];
-            let encoded = encode(settings, self.heads.as_ref(), signatures, chunk);
+            let encoded = encode(
+                settings,
+                self.heads.as_ref(),
+                self.previews,
+                signatures,
+                chunk,
+            );
             at += n;
             if self.tx.send(encoded).is_err() {
                 // The thread has stopped, which it does only on an error.
@@ -1384,7 +1437,7 @@ mod writer_tests {
         // About 1.3 KB a record: the writer's 1 MiB buffer overflows within two batches.
         let signatures = vec![7u32; BATCH * k];
         let result = std::thread::scope(|scope| {
-            let mut writer = Writer::start(scope, spilled)?;
+            let mut writer = Writer::start(scope, spilled, true)?;
             for c in 0..chunks {
                 writer.push(
                     &settings,
