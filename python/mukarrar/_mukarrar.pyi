@@ -232,6 +232,8 @@ def cluster(
     ids: Optional[Iterable[_Id]] = None,
     *,
     skip_invalid: bool = False,
+    memory_limit: Optional[int] = None,
+    temp_dir: Optional[_StrPath] = None,
     **settings: Unpack[_Settings],
 ) -> Clusters:
     """Clusters near-duplicate texts, as `mukarrar cluster` does."""
@@ -266,6 +268,9 @@ class Filter:
         db: Optional[_StrPath] = None,
         add: bool = False,
         batch_size: int = 1000,
+        *,
+        memory_limit: Optional[int] = None,
+        temp_dir: Optional[_StrPath] = None,
         **settings: Unpack[_Settings],
     ) -> Self: ...
     def check(self, text: str, id: Optional[_Id] = None) -> Decision:

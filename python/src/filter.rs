@@ -111,6 +111,7 @@ struct Snapshot {
     counts: Counts,
     window: usize,
     evicted: u64,
+    spilled: u64,
     adds: bool,
 }
 
@@ -198,6 +199,7 @@ impl State {
             counts: self.counts,
             window: self.engine.window_len(),
             evicted: self.engine.evicted(),
+            spilled: self.engine.spilled(),
             adds: self.appender.is_some(),
         }
     }
@@ -229,7 +231,10 @@ fn id_text(id: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 /// The streaming filter: each document is checked against the documents seen before it (the
 /// last `window` of them) and, with `db`, against an index; with `add`, first-seen
 /// documents are stored in the index (committed every `batch_size` documents, on `commit()`,
-/// `close()` and at the end of a `with` block).
+/// `close()` and at the end of a `with` block). `memory_limit` (bytes; default half the
+/// physical memory) and `temp_dir` are `mukarrar filter`'s `--memory-limit` and `--temp-dir`:
+/// the oldest documents of a window larger than the limit move to a temporary database, with
+/// the same decisions.
 #[pyclass(module = "mukarrar")]
 pub struct Filter {
     state: Mutex<Option<State>>,
@@ -257,13 +262,16 @@ impl Filter {
 #[pymethods]
 impl Filter {
     #[new]
-    #[pyo3(signature = (window=100_000, db=None, add=false, batch_size=1000, **settings))]
+    #[pyo3(signature = (window=100_000, db=None, add=false, batch_size=1000, *, memory_limit=None, temp_dir=None, **settings))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         window: usize,
         db: Option<PathBuf>,
         add: bool,
         batch_size: usize,
+        memory_limit: Option<u64>,
+        temp_dir: Option<PathBuf>,
         settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Filter> {
         if add && db.is_none() {
@@ -273,6 +281,16 @@ impl Filter {
         }
         if batch_size == 0 {
             return Err(PyValueError::new_err("batch_size must be at least 1"));
+        }
+        let budget = crate::budget(memory_limit, temp_dir)?;
+        // The window's database opens only once the window outgrows memory: what would stop
+        // it then is refused now.
+        if budget.dir.to_str().is_none() {
+            return Err(PyValueError::new_err(format!(
+                "temp_dir {}: the folder's name is not UTF-8, which the window's temporary \
+                 database needs; choose another folder",
+                budget.dir.display()
+            )));
         }
         let index = match &db {
             Some(path) => {
@@ -306,6 +324,7 @@ impl Filter {
             days: None,
         };
         let mut engine = Engine::new(&settings, limit).map_err(to_py)?;
+        engine.spill_beyond(budget);
         if let Some(index) = &index {
             engine.align(index.next_position().map_err(to_py)?);
         }
@@ -403,7 +422,7 @@ impl Filter {
     }
 
     /// Counts so far: documents, first_seen, duplicates, window (documents in it now),
-    /// evicted, and with `add=True` stored, not_stored (ids already indexed) and batches.
+    /// evicted, spilled (documents of the window moved to disk beyond `memory_limit`), and with `add=True` stored, not_stored (ids already indexed) and batches.
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let open = self
@@ -421,6 +440,7 @@ impl Filter {
             stats.set_item("duplicates", c.duplicates)?;
             stats.set_item("window", s.window)?;
             stats.set_item("evicted", s.evicted)?;
+            stats.set_item("spilled", s.spilled)?;
             if s.adds {
                 stats.set_item("stored", c.stored)?;
                 stats.set_item("not_stored", c.not_stored)?;

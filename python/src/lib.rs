@@ -253,21 +253,30 @@ fn params(
 /// similarities. `texts` is any iterable of str (a list, a generator, a pandas Series, a
 /// pyarrow array); `ids` the documents' ids in the same order (default: their positions).
 /// Settings are keyword arguments with the command line's names and defaults.
+/// `memory_limit` (bytes; default half the physical memory) and `temp_dir` are the command
+/// line's `--memory-limit` and `--temp-dir`: beyond half the limit, signatures and documents
+/// go to temporary files, with the same clusters.
 #[pyfunction]
-#[pyo3(signature = (texts, ids=None, *, skip_invalid=false, **settings))]
+#[pyo3(signature = (texts, ids=None, *, skip_invalid=false, memory_limit=None, temp_dir=None, **settings))]
 fn cluster(
     py: Python<'_>,
     texts: &Bound<'_, PyAny>,
     ids: Option<&Bound<'_, PyAny>>,
     skip_invalid: bool,
+    memory_limit: Option<u64>,
+    temp_dir: Option<std::path::PathBuf>,
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Clusters> {
     let settings = options::settings(settings, "cluster")?;
+    let budget = budget(memory_limit, temp_dir)?;
     let watch = Watch::new();
     let (docs, kept) = Docs::new(texts, ids.filter(|i| !i.is_none()), true, &watch)?;
     let input = Input::new(PYTHON, docs);
     let run = RunOptions {
         skip_invalid,
+        budget: Some(budget),
+        // `Clusters` shows ids and positions, never previews.
+        skip_previews: true,
         ..RunOptions::default()
     };
     let outcome = py
@@ -275,6 +284,39 @@ fn cluster(
         .map_err(|e| watch.error(e))?;
     let n = outcome.docs.len() + outcome.stats.skipped;
     Clusters::from_outcome(py, &outcome, kept.as_ref(), n)
+}
+
+/// The memory budget of `memory_limit` bytes (default: half the physical memory, as on the
+/// command line) with temporary files in `temp_dir` (default: the system's temporary folder),
+/// checked before any work.
+pub(crate) fn budget(
+    memory_limit: Option<u64>,
+    temp_dir: Option<std::path::PathBuf>,
+) -> PyResult<mukarrar::spill::Budget> {
+    if memory_limit == Some(0) {
+        return Err(PyValueError::new_err(
+            "memory_limit must be at least 1 byte",
+        ));
+    }
+    if let Some(dir) = &temp_dir {
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(PyValueError::new_err(format!(
+                    "temp_dir {}: not a folder",
+                    dir.display()
+                )))
+            }
+            Err(e) => {
+                return Err(PyValueError::new_err(format!(
+                    "temp_dir {}: {e}",
+                    dir.display()
+                )))
+            }
+        }
+    }
+    let bytes = memory_limit.unwrap_or_else(mukarrar::spill::Budget::default_bytes);
+    Ok(mukarrar::spill::Budget::new(bytes, temp_dir))
 }
 
 #[pymodule]

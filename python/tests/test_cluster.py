@@ -281,3 +281,34 @@ def test_settings_of_the_wrong_type_or_name_are_type_errors():
 def test_empty_input_gives_no_clusters():
     result = mukarrar.cluster([])
     assert len(result) == 0 and result.labels() == [] and result.stats["documents"] == 0
+
+
+def test_beyond_the_memory_limit_the_clusters_are_the_same(tmp_path):
+    texts, ids = texts_and_ids(SAMPLES / "labelled.jsonl")
+    texts, ids = texts * 3, ids + [f"{i}-b" for i in ids] + [f"{i}-c" for i in ids]
+    want = mukarrar.cluster(texts, ids=ids)
+    got = mukarrar.cluster(texts, ids=ids, memory_limit=1, temp_dir=tmp_path)
+
+    def shape(result):
+        return [[(m.id, m.index, m.similarity, m.is_representative) for m in c.members] for c in result]
+
+    # Bytes written to temporary files: none in memory.
+    assert got.stats["spilled"] > 0 and "spilled" not in want.stats
+    assert shape(got) == shape(want) and got.labels() == want.labels() and len(want) > 5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temp_dir_that_is_not_a_folder_is_refused_before_reading(tmp_path):
+    pulled = []
+
+    def texts():
+        pulled.append(1)
+        yield "نص"
+
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "file", tmp_path / "missing"):
+        with pytest.raises(ValueError, match="temp_dir"):
+            mukarrar.cluster(texts(), memory_limit=1, temp_dir=bad)
+    with pytest.raises(ValueError, match="memory_limit"):
+        mukarrar.cluster(texts(), memory_limit=0)
+    assert pulled == []

@@ -119,3 +119,16 @@ def test_add_stores_what_the_command_line_stores(cli, tmp_path):
               for db in (ours, theirs)]
     assert export[0]["clusters"] == export[1]["clusters"]
     assert export[0]["stats"] == export[1]["stats"]
+
+
+def test_a_window_beyond_the_memory_limit_decides_as_in_memory(tmp_path):
+    texts, ids = feed()
+    want = mukarrar.Filter(window=len(texts))
+    got = mukarrar.Filter(window=len(texts), memory_limit=1, temp_dir=tmp_path)
+    assert decisions(got.check_many(texts, ids)) == decisions(want.check_many(texts, ids))
+    assert want.stats["spilled"] == 0 and got.stats["spilled"] > len(texts) // 2
+    assert got.stats["duplicates"] == want.stats["duplicates"] > 10
+    got.close()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="temp_dir"):
+        mukarrar.Filter(temp_dir=tmp_path / "missing")
