@@ -136,16 +136,18 @@ impl Appender {
 
     fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = data.len().min(self.capacity - self.len);
-            let from = self.start + self.len;
-            self.buf[from..from + n].copy_from_slice(&data[..n]);
-            self.len += n;
-            data = &data[n..];
+            // A full buffer is written when more comes (or at the flush), so that a write
+            // that failed leaves it full and is tried again rather than lost.
             if self.len == self.capacity {
                 self.write_out(self.capacity)?;
                 self.at += self.capacity as u64;
                 self.len = 0;
             }
+            let n = data.len().min(self.capacity - self.len);
+            let from = self.start + self.len;
+            self.buf[from..from + n].copy_from_slice(&data[..n]);
+            self.len += n;
+            data = &data[n..];
         }
         Ok(())
     }
