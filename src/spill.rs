@@ -32,6 +32,23 @@ impl Budget {
         }
     }
 
+    /// A budget of `bytes` (default: [`Budget::default_bytes`]) with temporary files in `dir`
+    /// (default: the system's temporary folder), after checking that `dir` is a folder; the
+    /// error starts with the folder's name.
+    pub fn checked(bytes: Option<u64>, dir: Option<PathBuf>) -> Result<Budget, String> {
+        if let Some(dir) = &dir {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(format!("{}: not a folder", dir.display())),
+                Err(e) => return Err(format!("{}: {e}", dir.display())),
+            }
+        }
+        Ok(Budget::new(
+            bytes.unwrap_or_else(Budget::default_bytes),
+            dir,
+        ))
+    }
+
     /// The default budget: half the machine's physical memory where it can be read
     /// (`/proc/meminfo`), else 4 GiB.
     pub fn default_bytes() -> u64 {

@@ -283,15 +283,6 @@ impl Filter {
             return Err(PyValueError::new_err("batch_size must be at least 1"));
         }
         let budget = crate::budget(memory_limit, temp_dir)?;
-        // The window's database opens only once the window outgrows memory: what would stop
-        // it then is refused now.
-        if budget.dir.to_str().is_none() {
-            return Err(PyValueError::new_err(format!(
-                "temp_dir {}: the folder's name is not UTF-8, which the window's temporary \
-                 database needs; choose another folder",
-                budget.dir.display()
-            )));
-        }
         let index = match &db {
             Some(path) => {
                 let access = if add {
@@ -324,7 +315,9 @@ impl Filter {
             days: None,
         };
         let mut engine = Engine::new(&settings, limit).map_err(to_py)?;
-        engine.spill_beyond(budget);
+        engine
+            .spill_beyond(budget)
+            .map_err(|e| PyValueError::new_err(format!("temp_dir {e}")))?;
         if let Some(index) = &index {
             engine.align(index.next_position().map_err(to_py)?);
         }

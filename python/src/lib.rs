@@ -298,25 +298,8 @@ pub(crate) fn budget(
             "memory_limit must be at least 1 byte",
         ));
     }
-    if let Some(dir) = &temp_dir {
-        match std::fs::metadata(dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(PyValueError::new_err(format!(
-                    "temp_dir {}: not a folder",
-                    dir.display()
-                )))
-            }
-            Err(e) => {
-                return Err(PyValueError::new_err(format!(
-                    "temp_dir {}: {e}",
-                    dir.display()
-                )))
-            }
-        }
-    }
-    let bytes = memory_limit.unwrap_or_else(mukarrar::spill::Budget::default_bytes);
-    Ok(mukarrar::spill::Budget::new(bytes, temp_dir))
+    mukarrar::spill::Budget::checked(memory_limit, temp_dir)
+        .map_err(|e| PyValueError::new_err(format!("temp_dir {e}")))
 }
 
 #[pymodule]

@@ -105,17 +105,8 @@ pub struct MemoryArgs {
 impl MemoryArgs {
     /// The budget, after checking that the temporary folder is a folder.
     pub fn budget(&self) -> anyhow::Result<mukarrar::spill::Budget> {
-        if let Some(dir) = &self.temp_dir {
-            match std::fs::metadata(dir) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => anyhow::bail!("--temp-dir {}: not a folder", dir.display()),
-                Err(e) => anyhow::bail!("--temp-dir {}: {e}", dir.display()),
-            }
-        }
-        let bytes = self
-            .memory_limit
-            .unwrap_or_else(mukarrar::spill::Budget::default_bytes);
-        Ok(mukarrar::spill::Budget::new(bytes, self.temp_dir.clone()))
+        mukarrar::spill::Budget::checked(self.memory_limit, self.temp_dir.clone())
+            .map_err(|e| anyhow::anyhow!("--temp-dir {e}"))
     }
 }
 

@@ -218,10 +218,24 @@ impl Engine {
     /// Keeps the window in memory up to `budget`'s bytes, about; beyond them, its oldest
     /// documents go to a temporary database in the budget's folder, where lookups still find
     /// them (`src/filter/cold.rs`). The decisions are the same, the lookups slower.
-    pub fn spill_beyond(&mut self, budget: crate::spill::Budget) {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`], starting with the folder, when its name is not UTF-8, which the
+    /// database needs: it opens only once the window outgrows memory, mid-run, so what would
+    /// stop it then is refused now.
+    pub fn spill_beyond(&mut self, budget: crate::spill::Budget) -> Result<()> {
+        if budget.dir.to_str().is_none() {
+            return Err(Error::Config(format!(
+                "{}: the folder's name is not UTF-8, which the window's temporary database \
+                 needs; choose another folder",
+                budget.dir.display()
+            )));
+        }
         let per_document = Window::bytes_per_document(&self.settings);
         let in_memory = (budget.bytes / per_document).clamp(1, usize::MAX as u64) as usize;
         self.spill = Some((in_memory, budget));
+        Ok(())
     }
 
     /// Documents of the window moved to disk so far ([`Engine::spill_beyond`]).
@@ -530,7 +544,7 @@ pub fn run(
     let started = Instant::now();
     let mut engine = Engine::new(settings, options.window)?;
     if let Some(budget) = &options.budget {
-        engine.spill_beyond(budget.clone());
+        engine.spill_beyond(budget.clone())?;
     }
     if options.window.days.is_some() && options.date_field.is_none() {
         return Err(Error::Config(

@@ -323,22 +323,16 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<Status> {
         },
         days: args.window_days,
     };
-    // Settings problems are reported before any input is opened.
-    filter::Engine::new(&settings, window)?;
+    // Settings problems, and a temporary folder the window could not use once it outgrows
+    // memory, are reported before any input is opened.
     let budget = crate::cli::args::MemoryArgs {
         memory_limit: args.memory_limit,
         temp_dir: args.temp_dir.clone(),
     }
     .budget()?;
-    // The window's database is opened only once the window outgrows memory, mid-run: what
-    // would stop it then is refused now.
-    if budget.dir.to_str().is_none() {
-        anyhow::bail!(
-            "--temp-dir {}: the folder's name is not UTF-8, which the window's temporary \
-             database needs; choose another folder",
-            budget.dir.display()
-        );
-    }
+    filter::Engine::new(&settings, window)?
+        .spill_beyond(budget.clone())
+        .map_err(|e| anyhow::anyhow!("--temp-dir {e}"))?;
     let options = FilterOptions {
         window,
         date_field: args.date_field.clone(),
