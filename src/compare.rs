@@ -30,7 +30,7 @@ use crate::cluster::{Measure, Verify};
 use crate::minhash;
 use crate::report::html::esc;
 use crate::report::printable;
-use crate::settings::{longest_common_run, word_jaccard, Settings, Signed, Traits};
+use crate::settings::{longest_common_run, sketch_jaccard, word_jaccard, Settings, Signed, Traits};
 use crate::shingle::ShingleKind;
 use crate::signature::{numbers_fingerprint, Scratch, Signer};
 
@@ -68,7 +68,8 @@ pub enum Rule {
     /// Both texts short: their word sets, exactly, or a long shared run of words; never when
     /// their numbers differ.
     Short,
-    /// Both texts long: the measure over their (lead-weighted) shingles.
+    /// Both texts long: the measure over their (lead-weighted) shingles, and a little below
+    /// the threshold their word sets ([`crate::settings::Reword`]).
     Long,
     /// One short text and one long one, without cross-length matching: no part of the rule
     /// compares them.
@@ -349,7 +350,7 @@ pub struct Decision {
     /// The pair is a duplicate ([`Settings::linked`]).
     pub duplicate: bool,
     /// The part of the rule and the measurement that decided (`short: word sets`, `short:
-    /// shared run`, `short: numbers`, `long: jaccard`, `mixed`, `empty`).
+    /// shared run`, `short: numbers`, `long: jaccard`, `long: words`, `mixed`, `empty`).
     pub by: String,
     /// The measurement against its threshold, in words.
     pub reason: String,
@@ -509,11 +510,14 @@ pub fn compare(settings: &Settings, a: Subject<'_>, b: Subject<'_>) -> Compariso
         }
     } else {
         Similarities {
-            jaccard: minhash::estimate(&a.sig, &b.sig),
+            jaccard: minhash::estimate(
+                settings.minhash_part(&a.sig),
+                settings.minhash_part(&b.sig),
+            ),
             containment: Measure::Containment.estimate(
-                &a.sig,
+                settings.minhash_part(&a.sig),
                 a.traits.shingles,
-                &b.sig,
+                settings.minhash_part(&b.sig),
                 b.traits.shingles,
             ),
         }
@@ -694,15 +698,41 @@ pub fn explain(
                 "estimated"
             };
             let verdict = if value >= t { "reaches" } else { "is below" };
-            (
-                decided(
-                    &format!("long: {}", settings.measure.name()),
-                    format!("{how} {} {value:.3} {verdict} {t}", settings.measure.name()),
-                    Some(value),
-                    Some(t),
-                ),
-                value >= t,
-            )
+            let measured = format!("{how} {} {value:.3} {verdict} {t}", settings.measure.name());
+            let reword = &settings.reword;
+            let n = settings.minhash.num_perm;
+            if value < t && reword.on() && value >= reword.low && a.sig.len() > n && b.sig.len() > n
+            {
+                let words = sketch_jaccard(&a.sig[n..], &b.sig[n..]);
+                let (verdict, linked) = if words >= reword.threshold {
+                    ("reaches", true)
+                } else {
+                    ("is below", false)
+                };
+                (
+                    decided(
+                        "long: words",
+                        format!(
+                            "{measured}, but at least {}: the word sets' Jaccard, estimated \
+                             {words:.3}, {verdict} {}",
+                            reword.low, reword.threshold
+                        ),
+                        Some(words),
+                        Some(reword.threshold),
+                    ),
+                    linked,
+                )
+            } else {
+                (
+                    decided(
+                        &format!("long: {}", settings.measure.name()),
+                        measured,
+                        Some(value),
+                        Some(t),
+                    ),
+                    value >= t,
+                )
+            }
         }
     };
     // Two texts of one kind that their own part does not link may still be linked by the

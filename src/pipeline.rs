@@ -203,7 +203,7 @@ impl Outcome {
     /// The similarity of documents `a` and `b` as the run measured it, when the signatures
     /// were kept ([`RunOptions::keep_signatures`]).
     pub fn similarity(&self, a: usize, b: usize) -> Option<f64> {
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let signed = |i: usize| -> Option<Signed<'_>> {
             Some(Signed {
                 sig: self.signatures.get(i * k..(i + 1) * k)?,
@@ -1008,7 +1008,7 @@ impl Spilled {
         mut stats: Stats,
         progress: &dyn Progress,
     ) -> Result<Outcome> {
-        let k = settings.minhash.num_perm;
+        let k = settings.sig_len();
         let params = settings.lsh;
         let io = |e| Error::io(self.budget.dir.display().to_string(), e);
         self.signed.flush().map_err(io)?;
@@ -1163,7 +1163,7 @@ fn encode(
     signatures: &[u32],
     docs: Vec<(DocInfo, Option<Vec<u64>>)>,
 ) -> Vec<Encoded> {
-    let k = settings.minhash.num_perm;
+    let k = settings.sig_len();
     let params = settings.lsh;
     docs.into_par_iter()
         .zip(signatures.par_chunks(k))
@@ -1252,7 +1252,7 @@ impl<'scope> Writer<'scope> {
         signatures: &[u32],
         docs: impl Iterator<Item = (DocInfo, Option<Vec<u64>>)>,
     ) -> Result<()> {
-        let k = settings.minhash.num_perm;
+        let k = settings.sig_len();
         // A chunk at a time: the documents held when the budget is reached are many, and their
         // encoded copies must not all be in memory beside them.
         let mut docs = docs.peekable();
@@ -1412,7 +1412,7 @@ mod writer_tests {
     fn write_to_a_full_disk(chunks: usize) -> (Result<Spilled>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings::default();
-        let k = settings.minhash.num_perm;
+        let k = settings.sig_len();
         let budget = Budget::new(1, Some(dir.path().to_path_buf()));
         let mut spilled = Spilled::new(&budget, &settings).unwrap();
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full");

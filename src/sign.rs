@@ -74,7 +74,8 @@ pub struct SignedDoc {
     /// cross-length matching.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hb: Vec<i64>,
-    /// The MinHash signature as signed 32-bit integers (only on request).
+    /// The signature as signed 32-bit integers (only on request): the MinHash slots, then
+    /// the word sketch of a long text ([`crate::settings::Reword`]; an unused slot is -1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<Vec<i32>>,
 }

@@ -10,7 +10,7 @@ use crate::minhash::MinHasher;
 use std::borrow::Cow;
 
 use crate::normalize::{entities, title, Change, Normalizer};
-use crate::settings::{Settings, Traits, HEAD_WORDS};
+use crate::settings::{Settings, Traits, EMPTY_SLOT, HEAD_WORDS};
 use crate::shingle::{ShingleKind, Shingler};
 
 /// Per-document work: normalize, shingle, sign.
@@ -27,6 +27,7 @@ pub struct Signer {
     cross_words: usize,
     sorted_sets: bool,
     minhasher: MinHasher,
+    sketch: usize,
 }
 
 /// Reusable buffers for [`Signer::sign_into`], one per thread.
@@ -47,6 +48,19 @@ pub struct Scratch {
     pub first_line_words: usize,
     lead: Vec<u64>,
     table: Vec<u64>,
+}
+
+/// Adds a word's hash to a word sketch ([`crate::settings::Reword`]): the hash's low 32 bits
+/// choose the slot, its high 31 bits are the value, and each slot keeps the smallest value
+/// it gets. One multiplication and one comparison a word, whatever the text.
+#[inline]
+pub(crate) fn add_to_sketch(slots: &mut [u32], word_hash: u64) {
+    let slot = ((word_hash & 0xFFFF_FFFF) * slots.len() as u64) >> 32;
+    let v = (word_hash >> 33) as u32;
+    let s = &mut slots[slot as usize];
+    if v < *s {
+        *s = v;
+    }
 }
 
 /// The number of distinct values in `values`, counted with an open-addressing table (reused
@@ -198,12 +212,14 @@ impl Signer {
             cross_words: settings.cross.words,
             sorted_sets: settings.verify == Verify::Exact,
             minhasher: MinHasher::new(settings.minhash),
+            sketch: settings.reword.sketch,
         }
     }
 
-    /// The signature length.
+    /// The signature length ([`Settings::sig_len`]): the MinHash slots, then the word
+    /// sketch.
     pub fn num_perm(&self) -> usize {
-        self.minhasher.num_perm()
+        self.minhasher.num_perm() + self.sketch
     }
 
     /// The text as the normalizer gets it: HTML character references decoded, then title tags
@@ -323,6 +339,8 @@ impl Signer {
     /// Shingles and signs `scratch.normalized` (already normalized text).
     pub fn sign_normalized(&self, scratch: &mut Scratch, sig: &mut [u32]) -> Traits {
         let text = scratch.normalized.as_str();
+        let (minhash, sketch) = sig.split_at_mut(self.minhasher.num_perm());
+        sketch.fill(EMPTY_SLOT);
         scratch.shingles.clear();
         scratch.words.clear();
         let words = if text.is_empty() {
@@ -350,7 +368,12 @@ impl Signer {
                 numbers = numbers_fingerprint(text);
             }
         } else {
-            self.shingler.shingles(text, &mut scratch.shingles);
+            if self.sketch > 0 {
+                self.shingler
+                    .shingles_and_words(text, &mut scratch.shingles, |h| add_to_sketch(sketch, h));
+            } else {
+                self.shingler.shingles(text, &mut scratch.shingles);
+            }
             if self.lead_words > 0 && self.lead_weight > 1 && words > 0 {
                 let config = self.shingler.config();
                 let lead_count = if words <= self.lead_words {
@@ -386,7 +409,7 @@ impl Signer {
         } else {
             count_distinct(&scratch.shingles, &mut scratch.table)
         };
-        self.minhasher.sign_into(&scratch.shingles, sig);
+        self.minhasher.sign_into(&scratch.shingles, minhash);
         Traits {
             shingles: distinct as u32,
             short,
@@ -484,6 +507,41 @@ mod tests {
             let mut table = Vec::new();
             proptest::prop_assert_eq!(count_distinct(&values, &mut table), set.len());
         }
+    }
+
+    #[test]
+    fn a_long_text_ends_its_signature_with_a_sketch_of_its_words() {
+        let settings = Settings::default();
+        let signer = Signer::new(&settings);
+        let n = settings.minhash.num_perm;
+        let sign = |text: &str| {
+            let mut sig = vec![0; signer.num_perm()];
+            let mut scratch = Scratch::default();
+            signer.sign_into(text, &mut scratch, &mut sig);
+            sig.split_off(n)
+        };
+        // 3,000 words, each twice: each slot holds the smallest value of the words that
+        // picked it, and repeating a word changes nothing.
+        let words: Vec<String> = (0..3000).map(|i| format!("w{}", i % 1500)).collect();
+        let sketch = sign(&words.join(" "));
+        assert_eq!(sketch, sign(&words[..1500].join(" ")));
+        let shingler = crate::shingle::Shingler::new(settings.shingle);
+        let mut all = Vec::new();
+        shingler.word_hashes(&words.join(" "), &mut all);
+        let k = settings.reword.sketch as u64;
+        let mut want = vec![EMPTY_SLOT; k as usize];
+        for h in all {
+            let slot = (((h & 0xFFFF_FFFF) * k) >> 32) as usize;
+            want[slot] = want[slot].min((h >> 33) as u32);
+        }
+        assert_eq!(sketch, want);
+        assert!(sketch.iter().all(|&v| v != EMPTY_SLOT));
+        // One word repeated: one slot filled.
+        let same = sign(&vec!["كلمة"; 100_000].join(" "));
+        assert_eq!(same.iter().filter(|&&v| v != EMPTY_SLOT).count(), 1);
+        // Short and empty texts have no sketch.
+        assert!(sign("خبر قصير").iter().all(|&v| v == EMPTY_SLOT));
+        assert!(sign("").iter().all(|&v| v == EMPTY_SLOT));
     }
 
     #[test]

@@ -261,13 +261,15 @@ def estimate(settings: dict[str, Any], a: Side, b: Side) -> Column:
     Jaccard is the fraction of equal slots. Containment turns it into an intersection size,
     J (|A| + |B|) / (1 + J), over the smaller set, at most 1.
     """
+    k = int(settings["minhash"]["num_perm"])
+    sa, sb = F.slice(a.sig, 1, k), F.slice(b.sig, 1, k)
     equal = F.aggregate(
-        F.zip_with(a.sig, b.sig, lambda x, y: F.when(x == y, 1).otherwise(0)),
+        F.zip_with(sa, sb, lambda x, y: F.when(x == y, 1).otherwise(0)),
         F.lit(0),
         lambda acc, v: acc + v,
     )
-    j = F.when(F.size(a.sig) == 0, F.lit(0.0)).otherwise(
-        equal.cast("double") / F.size(a.sig).cast("double")
+    j = F.when(F.size(sa) == 0, F.lit(0.0)).otherwise(
+        equal.cast("double") / F.size(sa).cast("double")
     )
     if settings["measure"] == "jaccard":
         return j
@@ -275,6 +277,44 @@ def estimate(settings: dict[str, Any], a: Side, b: Side) -> Column:
     inter = j * (a.n.cast("double") + b.n.cast("double")) / (F.lit(1.0) + j)
     return F.when(smaller == 0, F.lit(0.0)).otherwise(
         F.least(inter / smaller.cast("double"), F.lit(1.0))
+    )
+
+
+# An unused slot of a word sketch (`EMPTY_SLOT`, u32::MAX) as the signed 32-bit integer
+# `mukarrar sign` writes.
+EMPTY_SLOT = -1
+
+
+def reworded(settings: dict[str, Any], a: Side, b: Side, similarity: Column) -> Column:
+    """`Settings::reworded`: two long texts whose `similarity` is below the threshold but at
+    least `reword.low` are duplicates when their word sets' Jaccard similarity, estimated
+    from the word sketches that end their signatures (`sketch_jaccard`), reaches
+    `reword.threshold`: of the slots that either sketch filled, the share where both hold
+    the same value."""
+    reword = settings.get("reword", {"sketch": 0})
+    k = int(reword["sketch"])
+    if k == 0:
+        return F.lit(False)
+    n = int(settings["minhash"]["num_perm"])
+    wa, wb = F.slice(a.sig, n + 1, k), F.slice(b.sig, n + 1, k)
+
+    def count(pick) -> Column:
+        return F.aggregate(
+            F.zip_with(wa, wb, lambda x, y: F.when(pick(x, y), 1).otherwise(0)),
+            F.lit(0),
+            lambda acc, v: acc + v,
+        )
+
+    used = count(lambda x, y: (x != F.lit(EMPTY_SLOT)) | (y != F.lit(EMPTY_SLOT)))
+    equal = count(lambda x, y: ((x != F.lit(EMPTY_SLOT)) | (y != F.lit(EMPTY_SLOT))) & (x == y))
+    jaccard = F.when(used == 0, F.lit(0.0)).otherwise(
+        equal.cast("double") / used.cast("double")
+    )
+    return (
+        (F.size(a.sig) > n)
+        & (F.size(b.sig) > n)
+        & (similarity >= F.lit(float(reword["low"])))
+        & (jaccard >= F.lit(float(reword["threshold"])))
     )
 
 
@@ -374,10 +414,12 @@ def cross_linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
 def linked(settings: dict[str, Any], a: Side, b: Side) -> Column:
     """`Settings::linked`: whether the pair are duplicates.
 
-    Comparable long texts: the estimate reaches `threshold`. Comparable short texts: the
-    short-text rule on their words. Any two texts: the cross-length rule.
+    Comparable long texts: the estimate reaches `threshold`, or the word check (`reworded`)
+    passes. Comparable short texts: the short-text rule on their words. Any two texts: the
+    cross-length rule.
     """
-    long_ok = estimate(settings, a, b) >= F.lit(float(settings["threshold"]))
+    est = estimate(settings, a, b)
+    long_ok = (est >= F.lit(float(settings["threshold"]))) | reworded(settings, a, b, est)
     same_length = (
         F.when(~comparable(settings, a, b), F.lit(False))
         .when(a.short, short_rule(settings, a.w, b.w))

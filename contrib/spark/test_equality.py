@@ -5,7 +5,8 @@
 
 Runs the job in local[2] over the bundled samples, constructed headlines that need every part
 of the short-text rule, one story as article, teasers and headline (cross-length matching) with
-the look-alikes it must keep apart, the mixed-length dev set when present, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
+the look-alikes it must keep apart, stories with reworded copies that only the word check of
+long texts joins, the mixed-length dev set when present, a few thousand documents of the labelled dev sets (`DIR/eval/dev`, by
 default `../shared` next to the repository; generated documents when it is absent), a file of
 awkward records (blank lines, invalid JSON, missing and repeated ids, empty texts, exact
 copies, ids that need CSV quoting) and a Parquet copy of one input, and compares every CSV row
@@ -243,6 +244,35 @@ def cross_lengths(dest: Path) -> tuple[Path, list[tuple[str, str, bool]]]:
     return dest, expect
 
 
+def reworded_copies(dest: Path, stories: int = 30) -> Path:
+    """Stories of 120 words, each with a copy that has every fifth word replaced: a quarter of
+    their word 3-grams survive (similarity about 0.25, below the threshold) while two thirds
+    of their words are shared, so only the word check of long texts (`reworded`) puts the
+    two in one cluster. Other stories' copies share no words with them."""
+    rng = random.Random(11)
+
+    def word() -> str:
+        return "".join(rng.choice(LETTERS) for _ in range(rng.randint(4, 8)))
+
+    records = []
+    for i in range(stories):
+        body = [word() for _ in range(120)]
+        copy = [word() if j % 5 == 0 else w for j, w in enumerate(body)]
+        records.append({"id": f"story{i}", "text": " ".join(body)})
+        records.append({"id": f"story{i}-reworded", "text": " ".join(copy)})
+    return write_jsonl(dest, records)
+
+
+def reworded_together(text: str, stories: int = 30) -> int:
+    """How many stories of `reworded_copies` share a cluster with their copy."""
+    where = clusters_of(text)
+    return sum(
+        1
+        for i in range(stories)
+        if f"story{i}" in where and where[f"story{i}"] == where.get(f"story{i}-reworded")
+    )
+
+
 def clusters_of(text: str) -> dict[str, str]:
     """Each clustered document's cluster id in a CSV report."""
     return {r[1]: r[0] for r in rows(text)[1:]}
@@ -422,6 +452,17 @@ def main() -> int:
             include_singletons=True,
             expect=expect,
         )
+
+        reworded = reworded_copies(work / "reworded.jsonl")
+        together = reworded_together(cluster_csv(binary, reworded, []))
+        if together < 20:
+            print(
+                f"FAIL reworded copies: cluster joins only {together} of 30 stories with their "
+                "copy; the test no longer covers the word check",
+                file=sys.stderr,
+            )
+            return 1
+        check.same(f"reworded copies ({together} of 30 joined by the word check)", reworded, [])
 
         dev = Path(a.shared) / "eval" / "dev"
         if (dev / "mixed.jsonl.gz").exists():

@@ -68,10 +68,18 @@ class _Settings(TypedDict, total=False):
     """How many times each lead shingle counts (default 3)."""
     num_perm: int
     """Signature length (default 128)."""
+    word_sketch: int
+    """Slots of the word sketch that ends a long text's signature (default 64; 0: no word
+    check)."""
     seed: int
     """Seed of the shingle hash and the permutations (default 1)."""
     threshold: float
     """Similarity two long texts must reach (default 0.3)."""
+    word_low: float
+    """Similarity from which long texts below the threshold are compared by their words
+    (default 0.2)."""
+    word_threshold: float
+    """Word-set similarity that makes two such long texts duplicates (default 0.55)."""
     lsh_objective: Literal["area", "recall"]
     """How bands × rows are chosen (default "area")."""
     bands: Optional[int]
@@ -128,6 +136,8 @@ class Signature:
 
     @property
     def minhash(self) -> list[int]: ...
+    @property
+    def word_sketch(self) -> list[int]: ...
     @property
     def band_keys(self) -> list[int]: ...
     @property

@@ -122,6 +122,10 @@ fn normalize(
 struct Signature {
     /// The MinHash signature (`num_perm` values).
     minhash: Vec<u32>,
+    /// The sketch of a long text's words that ends its signature: each word's hash picks a
+    /// slot, which keeps the smallest value; 4294967295 for unused slots (all of them for a short
+    /// or empty text).
+    word_sketch: Vec<u32>,
     /// One LSH band key per band (none for a text empty after normalization).
     band_keys: Vec<u64>,
     /// The number of distinct shingles (0 when empty after normalization).
@@ -167,8 +171,10 @@ fn sign(text: &str, settings: Option<&Bound<'_, PyDict>>) -> PyResult<Signature>
             .map(|b| settings.lsh.band_key(&minhash, b))
             .collect()
     };
+    let word_sketch = minhash.split_off(settings.minhash.num_perm);
     Ok(Signature {
         minhash,
+        word_sketch,
         band_keys,
         shingles: traits.shingles,
         short: traits.short,

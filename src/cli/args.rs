@@ -15,7 +15,7 @@ use mukarrar::normalize::Profile;
 use mukarrar::pipeline::Input;
 use mukarrar::report;
 use mukarrar::settings::{
-    self, Cross, Lead, Linkage, Options, Settings, ShortText, DEFAULT_THRESHOLD,
+    self, Cross, Lead, Linkage, Options, Reword, Settings, ShortText, DEFAULT_THRESHOLD,
 };
 use mukarrar::shingle::ShingleKind;
 
@@ -433,6 +433,13 @@ pub struct SignatureArgs {
           value_parser = count, allow_negative_numbers = true)]
     pub num_perm: usize,
 
+    /// Slots of the sketch of its words (each word's hash picks a slot, which keeps the
+    /// smallest value) that ends every long text's signature, for the word check of reworded copies (--word-low, --word-threshold); 0
+    /// turns the check off.
+    #[arg(long, value_name = "K", default_value_t = Reword::default().sketch,
+          value_parser = count, allow_negative_numbers = true)]
+    pub word_sketch: usize,
+
     /// Seed of the shingle hash and the permutations; signatures are comparable only
     /// between runs with the same seed.
     #[arg(long, value_name = "SEED", default_value_t = MinHashConfig::default().seed)]
@@ -444,9 +451,23 @@ pub struct SignatureArgs {
 #[command(next_help_heading = "Matching")]
 pub struct LshArgs {
     /// Similarity (Jaccard of shingle sets, 0–1) at which two long documents are duplicates.
+    /// Between --word-low and T, two long documents whose word sets reach --word-threshold
+    /// are duplicates too.
     #[arg(short, long, value_name = "T", default_value_t = DEFAULT_THRESHOLD,
           allow_negative_numbers = true)]
     pub threshold: f64,
+
+    /// The similarity from which two long documents below --threshold are compared by their
+    /// word sets (reworded copies: a synonym breaks three word 3-grams but one word).
+    #[arg(long, value_name = "L", default_value_t = Reword::default().low,
+          allow_negative_numbers = true)]
+    pub word_low: f64,
+
+    /// The Jaccard similarity of their word sets (estimated from --word-sketch) at which two
+    /// long documents between --word-low and --threshold are duplicates.
+    #[arg(long, value_name = "W", default_value_t = Reword::default().threshold,
+          allow_negative_numbers = true)]
+    pub word_threshold: f64,
 
     /// How bands × rows are chosen from the threshold: `area` balances missed and spurious
     /// candidates; `recall` keeps P(candidate | similarity = threshold) ≥ 0.99.
@@ -552,6 +573,9 @@ pub fn settings(
         verify: cluster.verify,
         linkage: cluster.linkage,
         representative: cluster.representative,
+        word_sketch: sig.word_sketch,
+        word_low: lsh.word_low,
+        word_threshold: lsh.word_threshold,
     };
     Ok(options.settings()?)
 }

@@ -476,7 +476,7 @@ mod tests {
     fn store_of(n: u64, folder: &Path) -> Cold {
         let settings = Settings::default();
         let mut cold = Cold::open(&settings, folder).unwrap();
-        let sig = vec![7u32; settings.minhash.num_perm];
+        let sig = vec![7u32; settings.sig_len()];
         let traits = Traits {
             shingles: 10,
             ..Traits::default()

@@ -152,7 +152,7 @@ impl Window {
         Window {
             heads: Heads::new(settings),
             bands: band_numbers(settings),
-            k: settings.minhash.num_perm,
+            k: settings.sig_len(),
             sigs: Vec::new(),
             entries: Vec::new(),
             links: Vec::new(),
@@ -406,7 +406,7 @@ impl Window {
     /// entries in every band (maps keep room for twice their keys), and its entry.
     pub(crate) fn bytes_per_document(settings: &Settings) -> u64 {
         let bands = band_numbers(settings) as u64;
-        4 * settings.minhash.num_perm as u64 + bands * (8 + 2 * 12) + 256
+        4 * settings.sig_len() as u64 + bands * (8 + 2 * 12) + 256
     }
 
     /// Evicts every document dated before `cutoff`; returns how many were evicted.
@@ -474,6 +474,8 @@ mod tests {
     fn settings() -> Settings {
         let mut s = Settings::default();
         s.minhash.num_perm = 4;
+        // Signatures of four MinHash slots, without a word sketch.
+        s.reword = crate::settings::Reword::off();
         s.lsh = LshParams { bands: 2, rows: 2 };
         s.threshold = 0.5;
         s

@@ -784,7 +784,7 @@ impl Index {
         positions: &[u64],
         reported: &BTreeSet<u64>,
     ) -> rusqlite::Result<Vec<ChangedCluster>> {
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let mut out = Vec::new();
         for &pos in positions.iter().filter(|p| !reported.contains(p)) {
             if let Some(row) = store::document(&self.conn, pos, k)? {
@@ -811,7 +811,7 @@ impl Index {
         outcome: Vec<(u64, bool, Vec<u64>)>,
         new: impl Fn(u64) -> bool,
     ) -> rusqlite::Result<(Vec<ChangedCluster>, usize)> {
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let mut clusters = Vec::new();
         let mut merged_count = 0;
         for (id, grown, merged) in outcome {
@@ -1029,7 +1029,7 @@ impl Index {
     ) -> rusqlite::Result<Change> {
         let started = Instant::now();
         let conn = &self.conn;
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let first = state.next_pos;
         let new_row = |i: usize| Row {
             pos: first + i as u64,
@@ -1359,7 +1359,7 @@ fn plan(
 ) -> rusqlite::Result<(Vec<Component>, Vec<BandKey>, usize)> {
     let n = new.len();
     let params = settings.lsh;
-    let k = settings.minhash.num_perm;
+    let k = settings.sig_len();
     let active = |i: usize| !new[i].traits.is_empty();
     let identities: Vec<u64> = new
         .par_iter()

@@ -257,15 +257,15 @@ impl Index {
                 ),
             ));
         }
-        let writable = [FORMAT_VERSION, schema::WRITABLE_OLDER];
-        if access == Access::ReadWrite && !writable.contains(&format_version) {
+        let writable = schema::WRITABLE_OLDER.contains(&format_version);
+        if access == Access::ReadWrite && format_version != FORMAT_VERSION && !writable {
             return Err(index_error(
                 path,
                 format!(
                     "uses index format {format_version}; this mukarrar writes only formats \
                      {} and {FORMAT_VERSION}: open it read-only (query, stats, export) or use the \
                      mukarrar that wrote it",
-                    schema::WRITABLE_OLDER
+                    schema::WRITABLE_OLDER.map(|v| v.to_string()).join(", ")
                 ),
             ));
         }
@@ -383,7 +383,7 @@ impl Index {
                 .query_row(sql, [], |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
         };
-        let k = 4 * self.settings.minhash.num_perm;
+        let k = 4 * self.settings.sig_len();
         note(
             count(&format!(
                 "SELECT count(*) FROM documents WHERE length(signature) != {k}"

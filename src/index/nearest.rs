@@ -151,7 +151,7 @@ impl Index {
             let Some(pos) = store::position(&self.conn, id)? else {
                 return Ok(None);
             };
-            let k = self.settings.minhash.num_perm;
+            let k = self.settings.sig_len();
             let Some(row) = store::document(&self.conn, pos, k)? else {
                 return Ok(None);
             };
@@ -257,7 +257,7 @@ impl Index {
         let pairs = stored_candidates(&self.conn, &keys, |_| true)?;
         stats.candidates += pairs.len();
         let mut stored: HashMap<u64, Row> = HashMap::new();
-        read_rows(&self.conn, &pairs, settings.minhash.num_perm, &mut stored)?;
+        read_rows(&self.conn, &pairs, settings.sig_len(), &mut stored)?;
         // Pairs are sorted by query document: each one's candidates are one run.
         let runs: Vec<&[(u32, u64)]> = pairs.chunk_by(|x, y| x.0 == y.0).collect();
         let ranked: Vec<(u32, Vec<Candidate>)> = runs

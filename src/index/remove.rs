@@ -118,7 +118,7 @@ pub(super) fn remove_positions(
     settings: &Settings,
     positions: &[u64],
 ) -> rusqlite::Result<Vec<ClusterAfterRemoval>> {
-    let k = settings.minhash.num_perm;
+    let k = settings.sig_len();
     let heads = crate::cross::Heads::new(settings);
     let mut affected = BTreeSet::new();
     let mut delete_key =

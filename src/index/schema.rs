@@ -5,7 +5,7 @@
 //! be read.
 
 /// The format this version of mukarrar writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest format this version of mukarrar reads. A file also records the oldest version
 /// that can read *it*, so a newer mukarrar can say when an older one may still open its files.
@@ -16,16 +16,20 @@ pub const FORMAT_VERSION: u32 = 4;
 /// through [`FORMAT_2_VIEW`]: its settings have cross-length matching off, so no rule reads
 /// the heads. Format 4 has format 3's layout; its settings band heads without the most common
 /// words ([`crate::settings::Cross::common_words`]), which a reader of format 3 would not know
-/// to do, so it is readable from format 4 only ([`READABLE_FROM`]).
+/// to do, so it is readable from format 4 only ([`READABLE_FROM`]). Format 5 has the same
+/// layout again; its settings end every signature with a sketch of the text's words
+/// ([`crate::settings::Reword`]), which a reader of format 4 would take for a signature of
+/// the wrong length, so it is readable from format 5 only.
 pub const OLDEST_SUPPORTED: u32 = 2;
 
 /// The oldest format whose readers can read the files this version writes: what a new file
 /// records as `oldest_supported`.
-pub const READABLE_FROM: u32 = 4;
+pub const READABLE_FROM: u32 = 5;
 
-/// An older format that this version writes to as it is: format 3 files have the current
-/// layout, and their settings (no `common_words`) band heads whole, as their keys were made.
-pub const WRITABLE_OLDER: u32 = 3;
+/// The older formats that this version writes to as they are: format 3 and 4 files have the
+/// current layout; format 3 settings (no `common_words`) band heads whole, as their keys were
+/// made, and format 3 and 4 settings (no `reword`) sign without a word sketch.
+pub const WRITABLE_OLDER: [u32; 2] = [3, 4];
 
 /// Shadows a format-2 file's `documents` with a temporary view (temporary objects come first
 /// in SQLite's name lookup, and a read-only connection may create them) that adds the format-3

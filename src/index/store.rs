@@ -355,7 +355,7 @@ impl Index {
     }
 
     fn export_inner(&self, include_singletons: bool) -> rusqlite::Result<Report> {
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let mut clusters = Vec::new();
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {ROW_COLUMNS} FROM documents ORDER BY cluster, pos"

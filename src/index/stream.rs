@@ -46,7 +46,7 @@ impl Index {
         if doc.traits.is_empty() {
             return Ok(None);
         }
-        let k = self.settings.minhash.num_perm;
+        let k = self.settings.sig_len();
         let mut lookup = self.conn.prepare_cached(schema::LOOKUP_BAND_KEY)?;
         let mut found: Vec<u64> = Vec::new();
         for (band, key) in self.heads.stored_keys(doc) {

@@ -139,8 +139,29 @@ impl Shingler {
             return;
         }
         match self.config.kind {
-            ShingleKind::Word => self.words(normalized, out),
+            ShingleKind::Word => self.words(normalized, out, |_| {}),
             ShingleKind::Char => self.chars(normalized, out),
+        }
+    }
+
+    /// [`shingles`](Self::shingles), calling `each_word` with the hash of every word in
+    /// order too (the hashes [`word_hashes`](Self::word_hashes) collects): word shingles hash
+    /// each word once for both.
+    pub fn shingles_and_words(
+        &self,
+        normalized: &str,
+        out: &mut Vec<u64>,
+        mut each_word: impl FnMut(u64),
+    ) {
+        if normalized.is_empty() {
+            return;
+        }
+        match self.config.kind {
+            ShingleKind::Word => self.words(normalized, out, each_word),
+            ShingleKind::Char => {
+                self.chars(normalized, out);
+                self.each_word_hash(normalized, &mut each_word);
+            }
         }
     }
 
@@ -148,7 +169,7 @@ impl Shingler {
         xxh3_64_with_seed(s.as_bytes(), self.config.seed)
     }
 
-    fn words(&self, text: &str, out: &mut Vec<u64>) {
+    fn words(&self, text: &str, out: &mut Vec<u64>, mut each_word: impl FnMut(u64)) {
         let n = self.config.n;
         // Hashes of the last n words, as a ring: each word is hashed once, and an n-gram's
         // hash combines the hashes of its words.
@@ -158,7 +179,9 @@ impl Shingler {
             if word.is_empty() {
                 continue;
             }
-            ring[count % n] = xxh3_64_with_seed(word, self.config.seed);
+            let h = xxh3_64_with_seed(word, self.config.seed);
+            each_word(h);
+            ring[count % n] = h;
             count += 1;
             if count >= n {
                 out.push(combine((0..n).map(|j| ring[(count - n + j) % n])));
@@ -179,6 +202,16 @@ impl Shingler {
                 .filter(|w| !w.is_empty())
                 .map(|w| xxh3_64_with_seed(w, self.config.seed)),
         );
+    }
+
+    /// Calls `f` with the hash of each word of `normalized`, in order (the hashes
+    /// [`word_hashes`](Self::word_hashes) collects).
+    pub fn each_word_hash(&self, normalized: &str, mut f: impl FnMut(u64)) {
+        for w in normalized.as_bytes().split(|&b| b == b' ') {
+            if !w.is_empty() {
+                f(xxh3_64_with_seed(w, self.config.seed));
+            }
+        }
     }
 
     fn chars(&self, text: &str, out: &mut Vec<u64>) {

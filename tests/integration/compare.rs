@@ -119,6 +119,46 @@ fn long_texts_are_decided_by_their_shingles_against_the_threshold() {
 }
 
 #[test]
+fn long_texts_just_below_the_threshold_are_decided_by_their_words() {
+    // Reworded copies share two thirds of their words, quotes a seventh: between 0.2 and the
+    // threshold, the word sets decide (`long: words`), and compare says so as cluster does.
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("reworded.jsonl");
+    write_lines(&path, &reworded_stories(12, 3));
+    let (mut copies, mut joined, mut quotes) = (0, 0, 0);
+    for i in 0..12 {
+        for other in [format!("r{i}-copy"), format!("r{i}-quote")] {
+            let story = format!("r{i}");
+            let (status, c) = json(&["--input", s(&path), &story, &other]);
+            let similarity = c["estimated"]["jaccard"].as_f64().unwrap();
+            if !(0.2..0.3).contains(&similarity) {
+                continue;
+            }
+            let decision = &c["decision"];
+            assert_eq!(decision["by"], "long: words", "{c}");
+            assert_eq!(decision["threshold"], 0.55);
+            let words = decision["value"].as_f64().unwrap();
+            let duplicate = words >= 0.55;
+            assert_eq!(decision["duplicate"], duplicate, "{c}");
+            assert_eq!(status, if duplicate { 0 } else { 1 });
+            if other.ends_with("copy") {
+                copies += 1;
+                joined += usize::from(duplicate);
+            } else {
+                quotes += 1;
+                assert!(!duplicate, "{c}");
+            }
+        }
+    }
+    // The sketch estimates the copies' two thirds with some spread; most pass.
+    assert!(
+        copies >= 6 && joined * 4 >= copies * 3,
+        "{joined} of {copies} copies"
+    );
+    assert!(quotes >= 4, "{quotes} quotes");
+}
+
+#[test]
 fn ids_from_a_jsonl_input_compare_their_texts() {
     let headlines = sample("headlines.jsonl");
     let (status, c) = json(&[

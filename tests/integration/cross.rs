@@ -162,14 +162,10 @@ fn a_format_3_index_keeps_banding_heads_whole() {
     crate::index::set_meta(&old, "oldest_supported", "2");
     assert!(verified(&new) < 10);
     assert!(verified(&old) > 1000);
-    let meta = |db: &std::path::Path, key: &str| -> String {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .unwrap()
-    };
+    let meta = crate::index::meta;
     assert_eq!(meta(&old, "format_version"), "3");
-    assert_eq!(meta(&new, "format_version"), "4");
-    assert_eq!(meta(&new, "oldest_supported"), "4");
+    assert_eq!(meta(&new, "format_version"), "5");
+    assert_eq!(meta(&new, "oldest_supported"), "5");
     let export = run(&["index", "export", s(&old), "--format", "csv"]);
     assert_eq!(
         export,

@@ -117,7 +117,7 @@ pub(crate) fn check_equals_cluster(lines: &[String], settings: &Settings) -> Che
             group_of[m as usize] = Some(g);
         }
     }
-    let k = settings.minhash.num_perm;
+    let k = settings.sig_len();
     let signed = |i: usize| Signed {
         sig: &outcome.signatures[i * k..(i + 1) * k],
         traits: outcome.docs[i].traits,

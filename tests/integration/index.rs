@@ -511,6 +511,12 @@ pub(crate) fn set_meta(db: &std::path::Path, key: &str, value: &str) {
         .unwrap();
 }
 
+pub(crate) fn meta(db: &std::path::Path, key: &str) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn newer_formats_are_refused_and_say_so() {
     let dir = TempDir::new().unwrap();
@@ -529,7 +535,7 @@ fn newer_formats_are_refused_and_say_so() {
     run(&["index", "export", s(&db), "--format", "csv"]);
     let err = fails(&["index", "add", s(&db), s(&input)]);
     assert!(
-        err.contains(&format!("writes only formats 3 and {current}")),
+        err.contains(&format!("writes only formats 3, 4 and {current}")),
         "{err}"
     );
 
@@ -799,5 +805,5 @@ fn a_format_2_index_is_read_as_before_and_refused_for_writing() {
     assert_eq!(run(&["index", "export", s(&db), "--format", "csv"]), before);
     run(&["index", "stats", s(&db)]);
     let err = fails(&["index", "add", s(&db), s(&input)]);
-    assert!(err.contains("writes only formats 3 and 4"), "{err}");
+    assert!(err.contains("writes only formats 3, 4 and 5"), "{err}");
 }

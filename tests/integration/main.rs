@@ -23,5 +23,6 @@ mod input_readers;
 mod minhash_estimate;
 mod normalize_cases;
 mod readme;
+mod reword;
 mod sign;
 mod spill;

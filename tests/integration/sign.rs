@@ -178,7 +178,7 @@ fn band_keys_and_signatures_follow_the_documents() {
         assert!(!d.empty && !d.id_from_line && d.key.is_none());
         assert_eq!(d.b.len(), settings.lsh.bands);
         let sig = d.signature().unwrap();
-        assert_eq!(sig.len(), settings.minhash.num_perm);
+        assert_eq!(sig.len(), settings.sig_len());
         for (band, &key) in d.b.iter().enumerate() {
             assert_eq!(key as u64, settings.lsh.band_key(&sig, band));
         }

@@ -841,8 +841,11 @@ fn settings_flags(s: &Settings) -> Vec<(&'static str, String)> {
         ("lead-words", s.lead.words.to_string()),
         ("lead-weight", s.lead.weight.to_string()),
         ("num-perm", s.minhash.num_perm.to_string()),
+        ("word-sketch", s.reword.sketch.to_string()),
         ("seed", s.minhash.seed.to_string()),
         ("threshold", s.threshold.to_string()),
+        ("word-low", s.reword.low.to_string()),
+        ("word-threshold", s.reword.threshold.to_string()),
         ("lsh-objective", s.objective.name().to_string()),
     ]);
     if !s.short.numbers {
