@@ -725,11 +725,20 @@ fn s_curves(h: &mut String, settings: &Settings, used: RulesUsed) {
         } else {
             String::new()
         };
+        let words = if settings.reword.on() && settings.reword.low < settings.threshold {
+            format!(
+                "، أو بلغ <bdi class=\"num\">{:.2}</bdi> وبلغ تشابه مجموعتي كلماته \
+                 <bdi class=\"num\">{:.2}</bdi> (نسخة أعيدت صياغتها)",
+                settings.reword.low, settings.reword.threshold
+            )
+        } else {
+            String::new()
+        };
         let caption = format!(
             "<strong>النصوص الطويلة</strong> ({size}<bdi class=\"num\">{groups}</bdi> مجموعة): \
              منحنى LSH ‏{bands}؛ يُقبل الزوج إن بلغ تقدير التشابه من البصمات \
-             <bdi class=\"num\">{t:.2}</bdi>. الأحمر: مرشحون تحت العتبة، الأخضر: أزواج فوق \
-             العتبة قد تفوت.",
+             <bdi class=\"num\">{t:.2}</bdi>{words}. الأحمر: مرشحون تحت العتبة، الأخضر: أزواج \
+             فوق العتبة قد تفوت.",
             groups = used.long,
             t = settings.threshold,
         );

@@ -838,6 +838,8 @@ fn settings_flags(s: &Settings) -> Vec<(&'static str, String)> {
         ("short-words", s.short.words.to_string()),
         ("short-threshold", s.short.threshold.to_string()),
         ("short-run-words", s.short.run_words.to_string()),
+        ("cross-words", s.cross.words.to_string()),
+        ("cross-containment", s.cross.containment.to_string()),
         ("lead-words", s.lead.words.to_string()),
         ("lead-weight", s.lead.weight.to_string()),
         ("num-perm", s.minhash.num_perm.to_string()),
@@ -977,11 +979,13 @@ fn check_settings_against(stored: &Settings, given: &[(String, String)]) -> anyh
         })
         .collect();
     let matches = settings_command().try_get_matches_from(&tokens)?;
-    let requested = args::settings(
+    let mut requested = args::settings(
         &SignatureArgs::from_arg_matches(&matches)?,
         &LshArgs::from_arg_matches(&matches)?,
         &ClusterArgs::from_arg_matches(&matches)?,
     )?;
+    // Not a flag: an index keeps banding heads as it was made to.
+    requested.cross.common_words = stored.cross.common_words;
     if requested == *stored {
         return Ok(());
     }
@@ -1042,6 +1046,37 @@ mod tests {
             .collect();
         check_settings_against(&stored, &same).unwrap();
         check_settings_against(&stored, &[]).unwrap();
+    }
+
+    #[test]
+    fn settings_of_older_indexes_pass_with_their_own_flags() {
+        // Format 2 (no cross-length matching), 3 (heads banded whole) and 4 (no word check).
+        let defaults = created_with_defaults();
+        let older = [
+            Settings {
+                cross: mukarrar::settings::Cross::off(),
+                reword: mukarrar::settings::Reword::off(),
+                ..defaults.clone()
+            },
+            Settings {
+                cross: mukarrar::settings::Cross {
+                    common_words: 0,
+                    ..defaults.cross
+                },
+                reword: mukarrar::settings::Reword::off(),
+                ..defaults.clone()
+            },
+            Settings {
+                reword: mukarrar::settings::Reword::off(),
+                ..defaults.clone()
+            },
+        ];
+        for stored in older {
+            let threshold = [("threshold".to_string(), stored.threshold.to_string())];
+            check_settings_against(&stored, &threshold).unwrap();
+            let other = [("threshold".to_string(), "0.8".to_string())];
+            assert!(check_settings_against(&stored, &other).is_err());
+        }
     }
 
     #[test]
