@@ -293,6 +293,12 @@ fn params_prints_bands_rows_and_the_s_curve() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("bands b = "), "{text}");
+    assert!(
+        text.contains(
+            "word check: long texts from 0.2 to 0.7 are duplicates when their word sets reach 0.55"
+        ),
+        "{text}"
+    );
     let curve: Vec<f64> = text
         .lines()
         .skip_while(|l| !l.starts_with("similarity"))

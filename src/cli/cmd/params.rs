@@ -41,10 +41,29 @@ pub fn run(args: &Args, _global: &Global) -> anyhow::Result<Status> {
         args.num_perm
     ));
     out.push_str(&format!(
-        "false-positive area {:.4}, false-negative area {:.4}\n\n",
+        "false-positive area {:.4}, false-negative area {:.4}\n",
         p.false_positive_area(t),
         p.false_negative_area(t)
     ));
+    // The word flags are checked as every command checks them.
+    mukarrar::settings::Options {
+        threshold: t,
+        num_perm: args.num_perm,
+        word_low: args.lsh.word_low,
+        word_threshold: args.lsh.word_threshold,
+        ..Default::default()
+    }
+    .settings()?;
+    let low = args.lsh.word_low;
+    if low < t {
+        out.push_str(&format!(
+            "word check: long texts from {low} to {t} are duplicates when their word sets \
+             reach {}; a pair at {low} is a candidate with P {:.4}\n",
+            args.lsh.word_threshold,
+            p.probability(low)
+        ));
+    }
+    out.push('\n');
     out.push_str("similarity  P(candidate)\n");
     for i in 1..=10 {
         let s = i as f64 / 10.0;
