@@ -338,6 +338,11 @@ impl Signer {
 
     /// Shingles and signs `scratch.normalized` (already normalized text).
     pub fn sign_normalized(&self, scratch: &mut Scratch, sig: &mut [u32]) -> Traits {
+        assert_eq!(
+            sig.len(),
+            self.num_perm(),
+            "signature buffer length (Signer::num_perm)"
+        );
         let text = scratch.normalized.as_str();
         let (minhash, sketch) = sig.split_at_mut(self.minhasher.num_perm());
         sketch.fill(EMPTY_SLOT);
