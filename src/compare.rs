@@ -30,7 +30,7 @@ use crate::cluster::{Measure, Verify};
 use crate::minhash;
 use crate::report::html::esc;
 use crate::report::printable;
-use crate::settings::{longest_common_run, sketch_jaccard, word_jaccard, Settings, Signed, Traits};
+use crate::settings::{longest_common_run, word_jaccard, Settings, Signed, Traits};
 use crate::shingle::ShingleKind;
 use crate::signature::{numbers_fingerprint, Scratch, Signer};
 
@@ -700,10 +700,10 @@ pub fn explain(
             let verdict = if value >= t { "reaches" } else { "is below" };
             let measured = format!("{how} {} {value:.3} {verdict} {t}", settings.measure.name());
             let reword = &settings.reword;
-            let n = settings.minhash.num_perm;
-            if value < t && reword.on() && value >= reword.low && a.sig.len() > n && b.sig.len() > n
-            {
-                let words = sketch_jaccard(&a.sig[n..], &b.sig[n..]);
+            let words = (value < t)
+                .then(|| settings.word_check(value, a.sig, b.sig))
+                .flatten();
+            if let Some(words) = words {
                 let (verdict, linked) = if words >= reword.threshold {
                     ("reaches", true)
                 } else {

@@ -428,17 +428,21 @@ impl Settings {
         &sig[..self.minhash.num_perm.min(sig.len())]
     }
 
+    /// The word check ([`Reword`]) of two long texts of `similarity` below the threshold:
+    /// the word-set Jaccard estimated from the sketches that end their signatures `a` and
+    /// `b`, when the check is on, `similarity` reaches [`Reword::low`] and both signatures
+    /// have a sketch; `None` otherwise.
+    pub fn word_check(&self, similarity: f64, a: &[u32], b: &[u32]) -> Option<f64> {
+        let n = self.minhash.num_perm;
+        (self.reword.on() && similarity >= self.reword.low && a.len() > n && b.len() > n)
+            .then(|| sketch_jaccard(&a[n..], &b[n..]))
+    }
+
     /// True when two long texts of `similarity` below the threshold are duplicates by the
     /// word check ([`Reword`]).
     pub fn reworded(&self, similarity: f64, a: &[u32], b: &[u32]) -> bool {
-        if !self.reword.on() || similarity < self.reword.low {
-            return false;
-        }
-        let n = self.minhash.num_perm;
-        if a.len() <= n || b.len() <= n {
-            return false;
-        }
-        sketch_jaccard(&a[n..], &b[n..]) >= self.reword.threshold
+        self.word_check(similarity, a, b)
+            .is_some_and(|words| words >= self.reword.threshold)
     }
 
     /// The lowest threshold in use: LSH must find candidates down to it.

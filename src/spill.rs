@@ -370,8 +370,8 @@ fn read_entry(input: &mut impl Read) -> io::Result<Option<Entry>> {
 /// many documents were passed over since the last entry (LEB128, one byte when none was).
 /// Documents come in increasing order, so 9 bytes an entry instead of 12: a spilled run
 /// writes dozens of band entries a document, and the pages a temporary file is written to
-/// cost more than the bytes themselves.
-fn append_entry(out: &mut impl Write, next: &mut u64, key: u64, doc: u32) -> io::Result<()> {
+/// cost more than the bytes themselves. Returns the bytes written.
+fn append_entry(out: &mut impl Write, next: &mut u64, key: u64, doc: u32) -> io::Result<usize> {
     let doc = u64::from(doc);
     assert!(doc >= *next, "band entries are appended in document order");
     let mut gap = doc - *next;
@@ -390,7 +390,8 @@ fn append_entry(out: &mut impl Write, next: &mut u64, key: u64, doc: u32) -> io:
         b[len] = byte | 0x80;
         len += 1;
     }
-    out.write_all(&b[..len])
+    out.write_all(&b[..len])?;
+    Ok(len)
 }
 
 /// Reads `n` entries written by [`append_entry`], `next` carried from one call to the next.
@@ -448,9 +449,8 @@ impl BandFiles {
     /// Adds `doc`'s key of `band`. A band's documents are pushed in increasing order.
     pub fn push(&mut self, band: usize, key: u64, doc: u32) -> io::Result<()> {
         self.counts[band] += 1;
-        let before = self.next[band];
-        append_entry(&mut self.files[band], &mut self.next[band], key, doc)?;
-        self.bytes += 8 + u64::from((u64::from(doc) - before).max(1).ilog2() / 7 + 1);
+        let written = append_entry(&mut self.files[band], &mut self.next[band], key, doc)?;
+        self.bytes += written as u64;
         Ok(())
     }
 

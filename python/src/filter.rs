@@ -415,7 +415,8 @@ impl Filter {
     }
 
     /// Counts so far: documents, first_seen, duplicates, window (documents in it now),
-    /// evicted, spilled (documents of the window moved to disk beyond `memory_limit`), and with `add=True` stored, not_stored (ids already indexed) and batches.
+    /// evicted, spilled (documents of the window moved to disk beyond `memory_limit`), and
+    /// with `add=True` stored, not_stored (ids already indexed) and batches.
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let open = self

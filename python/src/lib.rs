@@ -123,8 +123,8 @@ struct Signature {
     /// The MinHash signature (`num_perm` values).
     minhash: Vec<u32>,
     /// The sketch of a long text's words that ends its signature: each word's hash picks a
-    /// slot, which keeps the smallest value; 4294967295 for unused slots (all of them for a short
-    /// or empty text).
+    /// slot, which keeps the smallest value; 4294967295 for unused slots (all of them for a
+    /// short or empty text).
     word_sketch: Vec<u32>,
     /// One LSH band key per band (none for a text empty after normalization).
     band_keys: Vec<u64>,

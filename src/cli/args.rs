@@ -434,8 +434,8 @@ pub struct SignatureArgs {
     pub num_perm: usize,
 
     /// Slots of the sketch of its words (each word's hash picks a slot, which keeps the
-    /// smallest value) that ends every long text's signature, for the word check of reworded copies (--word-low, --word-threshold); 0
-    /// turns the check off.
+    /// smallest value) that ends every long text's signature, for the word check of reworded
+    /// copies (--word-low, --word-threshold); 0 turns the check off.
     #[arg(long, value_name = "K", default_value_t = Reword::default().sketch,
           value_parser = count, allow_negative_numbers = true)]
     pub word_sketch: usize,
